@@ -1,0 +1,93 @@
+"""`python -m bench`: the CI-loop figures, each with its baseline from the same run.
+
+- DAG parse: for each DAG file, a fresh process that imports Airflow and parses the file, against a fresh
+  `python -c "import airflow"` (the floor any DAG check pays). Ratio = file / baseline; the DagBag's own
+  parse duration is printed too.
+- Lint + unit wall time: `python -m ci lint` and `python -m ci unit`, against the one-minute loop a data
+  engineer expects from a push (ratio = measured / 60 s).
+Results go to reports/bench/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ci.dag_integrity import dag_files
+from ci.paths import DAGS, REPORTS, ROOT
+
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+PUSH_LOOP_TARGET_SECONDS = 60.0
+ENV = {**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PYTHONPATH": f"{ROOT}{os.pathsep}{DAGS}"}
+
+
+def _timed(argv: list[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=ROOT, env=ENV, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return elapsed, proc.stdout
+
+
+def median_wall(argv: list[str]) -> float:
+    """Median wall time of REPEATS runs (first run warms the page cache and bytecode)."""
+    _timed(argv)
+    return statistics.median(_timed(argv)[0] for _ in range(REPEATS))
+
+
+def parse_figures() -> list[dict]:
+    """Each DAG file's fresh-process parse time against `import airflow` alone, interleaved per repeat."""
+    baseline_argv = [sys.executable, "-c", "import airflow"]
+    baseline = median_wall(baseline_argv)
+    rows = []
+    for path in dag_files(DAGS):
+        argv = [sys.executable, "-m", "bench.parse_one", str(path)]
+        _timed(argv)
+        walls, parses = [], []
+        for _ in range(REPEATS):
+            wall, out = _timed(argv)
+            walls.append(wall)
+            parses.append(json.loads(out.strip().splitlines()[-1])["parse_seconds"])
+        wall = statistics.median(walls)
+        rows.append({"dag_file": path.name, "process_seconds": wall, "dagbag_parse_seconds": statistics.median(parses),
+                     "baseline_import_airflow_seconds": baseline, "ratio": wall / baseline})
+    return rows
+
+
+def loop_figure() -> dict:
+    """Wall time of lint + unit (one run each: they are long), against the one-minute target."""
+    lint = _timed([sys.executable, "-m", "ci", "lint"])[0]
+    unit = _timed([sys.executable, "-m", "ci", "unit"])[0]
+    total = lint + unit
+    return {"lint_seconds": lint, "unit_seconds": unit, "total_seconds": total,
+            "target_seconds": PUSH_LOOP_TARGET_SECONDS, "ratio": total / PUSH_LOOP_TARGET_SECONDS}
+
+
+def main() -> int:
+    """Run the benchmarks, print the tables, write reports/bench/results.json."""
+    print(f"bench: {REPEATS} repeats per figure (BENCH_REPEATS), medians", flush=True)
+    parse = parse_figures()
+    print("\nDAG parse (fresh process) vs `python -c 'import airflow'`")
+    print(f"  {'dag file':32} {'process s':>10} {'dagbag s':>9} {'baseline s':>11} {'ratio':>7}")
+    for r in parse:
+        print(f"  {r['dag_file']:32} {r['process_seconds']:10.3f} {r['dagbag_parse_seconds']:9.3f} "
+              f"{r['baseline_import_airflow_seconds']:11.3f} {r['ratio']:6.2f}x")
+    loop = loop_figure()
+    print("\nlint + unit wall time vs the one-minute push loop")
+    print(f"  lint {loop['lint_seconds']:.1f}s + unit {loop['unit_seconds']:.1f}s = {loop['total_seconds']:.1f}s; "
+          f"target {loop['target_seconds']:.0f}s; ratio {loop['ratio']:.2f}x")
+    out = REPORTS / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps({"dag_parse": parse, "push_loop": loop}, indent=2))
+    print(f"\nwritten {Path(out / 'results.json').relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

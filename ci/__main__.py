@@ -1,0 +1,5 @@
+"""`python -m ci <stage>`: see ci.cli."""
+
+from ci.cli import main
+
+raise SystemExit(main())

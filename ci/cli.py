@@ -1,0 +1,44 @@
+"""Command line: `python -m ci <stage> [options]`; `python -m ci --help` lists the stages."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# stage name -> (module under ci.stages, one-line help). One module per stage.
+STAGES = {
+    "lint": ("lint", "ruff, yamllint, ansible-lint, Jenkinsfile checks, JJB render"),
+    "unit": ("unit", "pytest over tests/unit and tests/dags (DAG integrity + DAG logic)"),
+    "jenkinsfile-check": ("jenkinsfile_check", "check Jenkinsfiles: Groovy 2.4 parse + declarative structure"),
+    "provision": ("pending", "provision AWS (or the local endpoint) with amazon.aws"),
+    "configure": ("pending", "run site.yml on the hosts"),
+    "deploy": ("pending", "deploy one commit's DAG bundle onto the hosts"),
+    "verify": ("pending", "testinfra against the hosts"),
+    "smoke": ("pending", "trigger an ETL DAG through the Airflow API and check the warehouse"),
+}
+ENVIRONMENTS = ("local", "staging", "production")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per stage."""
+    parser = argparse.ArgumentParser(prog="python -m ci", description=__doc__)
+    subs = parser.add_subparsers(dest="stage", metavar="<stage>", required=True)
+    for name, (module_name, summary) in STAGES.items():
+        sub = subs.add_parser(name, help=summary, description=summary)
+        sub.add_argument("--env", choices=ENVIRONMENTS, default="local", help="target environment (default: local)")
+        module = importlib.import_module(f"ci.stages.{module_name}")
+        if hasattr(module, "add_arguments"):
+            module.add_arguments(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one stage; its exit code is the process's."""
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(f"ci.stages.{STAGES[args.stage][0]}")
+    try:
+        return module.run(args)
+    except KeyboardInterrupt:
+        print(f"{args.stage}: interrupted", file=sys.stderr)
+        return 130

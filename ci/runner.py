@@ -1,0 +1,145 @@
+"""Stage runner: runs a stage's steps, prints each with its duration, writes JUnit XML, sums up.
+
+Every stage (`python -m ci lint`, `unit`, ...) is a list of steps run through one `Stage`, so Jenkins,
+CI and a laptop see the same progress lines, the same `reports/<stage>.xml` and the same exit codes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ci.paths import REPORTS, ROOT
+
+OUTPUT_TAIL_LINES = 60
+
+
+class StepFailed(Exception):
+    """Raised by a step function: its message is the one-line reason shown to the user."""
+
+
+@dataclass
+class StepResult:
+    """What one step did."""
+
+    name: str
+    ok: bool
+    seconds: float
+    reason: str = ""
+    output: str = ""
+
+
+def _paint(text: str, colour: str) -> str:
+    codes = {"green": "32", "red": "31", "dim": "2", "bold": "1"}
+    if not sys.stdout.isatty() or os.environ.get("NO_COLOR"):
+        return text
+    return f"\033[{codes[colour]}m{text}\033[0m"
+
+
+@dataclass
+class Stage:
+    """One pipeline stage: a named sequence of steps and their results."""
+
+    name: str
+    reports_dir: Path = REPORTS
+    results: list[StepResult] = field(default_factory=list)
+
+    def _record(self, result: StepResult, *, show_output: bool) -> StepResult:
+        self.results.append(result)
+        mark = _paint("ok", "green") if result.ok else _paint("FAILED", "red")
+        print(f"  {mark} {result.name} ({result.seconds:.1f}s)", flush=True)
+        if not result.ok:
+            if show_output and result.output.strip():
+                tail = result.output.rstrip().splitlines()[-OUTPUT_TAIL_LINES:]
+                print("\n".join(f"    {line}" for line in tail), flush=True)
+            print(f"    reason: {result.reason}", flush=True)
+        return result
+
+    def command(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        stream: bool = False,
+        cwd: Path = ROOT,
+    ) -> StepResult:
+        """Run one external command as a step; `stream` shows its output live (long steps)."""
+        print(_paint(f"> {name}: {' '.join(argv)}", "dim"), flush=True)
+        start = time.monotonic()
+        full_env = {**os.environ, **(env or {})}
+        try:
+            proc = subprocess.Popen(
+                list(argv), cwd=cwd, env=full_env, text=True,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+        except FileNotFoundError:
+            reason = f"{argv[0]} is not installed (run `make venv` / `make tools`)"
+            return self._record(StepResult(name, False, 0.0, reason), show_output=False)
+        lines = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if stream:
+                print(line, end="", flush=True)
+        code = proc.wait()
+        output = "".join(lines)
+        reason = "" if code == 0 else f"{name} exited with {code}"
+        result = StepResult(name, code == 0, time.monotonic() - start, reason, output)
+        return self._record(result, show_output=not stream)
+
+    def call(self, name: str, fn: Callable[[], str | None]) -> StepResult:
+        """Run a Python step; it fails by raising StepFailed, and may return text to record."""
+        print(_paint(f"> {name}", "dim"), flush=True)
+        start = time.monotonic()
+        try:
+            output = fn() or ""
+            result = StepResult(name, True, time.monotonic() - start, output=output)
+        except StepFailed as exc:
+            message = str(exc)
+            result = StepResult(name, False, time.monotonic() - start, message.splitlines()[0], message)
+        return self._record(result, show_output=True)
+
+    def write_junit(self) -> Path:
+        """Write reports/<stage>.xml, one testcase per step (read by Jenkins' `junit` step)."""
+        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        suite = ET.Element(
+            "testsuite",
+            name=f"ci.{self.name}",
+            tests=str(len(self.results)),
+            failures=str(sum(not r.ok for r in self.results)),
+            time=f"{sum(r.seconds for r in self.results):.3f}",
+        )
+        for r in self.results:
+            case = ET.SubElement(suite, "testcase", classname=f"ci.{self.name}", name=r.name, time=f"{r.seconds:.3f}")
+            if not r.ok:
+                ET.SubElement(case, "failure", message=r.reason).text = r.output
+            elif r.output:
+                ET.SubElement(case, "system-out").text = r.output
+        path = self.reports_dir / f"{self.name}.xml"
+        ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+        return path
+
+    def finish(self) -> int:
+        """Print the summary table and the one-line verdict; return the process exit code."""
+        self.write_junit()
+        width = max([len(r.name) for r in self.results] + [4])
+        print(f"\n{self.name} summary")
+        print(f"  {'step'.ljust(width)}  result  seconds")
+        for r in self.results:
+            print(f"  {r.name.ljust(width)}  {'ok' if r.ok else 'FAILED':6}  {r.seconds:7.1f}")
+        total = sum(r.seconds for r in self.results)
+        failed = [r for r in self.results if not r.ok]
+        if failed:
+            reasons = "; ".join(r.reason.splitlines()[0] for r in failed)
+            summary = f"{self.name} failed ({len(failed)} of {len(self.results)} steps, {total:.1f}s): {reasons}"
+            print(_paint(summary, "red"))
+            return 1
+        print(_paint(f"{self.name} passed ({len(self.results)} steps, {total:.1f}s)", "green"))
+        return 0

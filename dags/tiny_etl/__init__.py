@@ -1,0 +1,1 @@
+"""Library shared by the DAGs: pure logic, unit tested on its own (tests/unit), no Airflow imports."""

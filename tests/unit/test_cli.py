@@ -1,0 +1,36 @@
+"""`python -m ci`: help lists the stages; stages not built yet refuse instead of pretending."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from ci.cli import STAGES, main
+from ci.paths import ROOT
+
+
+def test_help_lists_every_stage():
+    proc = subprocess.run([sys.executable, "-m", "ci", "--help"], cwd=ROOT, capture_output=True, text=True,
+                          check=True)
+    for stage in STAGES:
+        assert stage in proc.stdout
+
+
+def test_unknown_stage_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["deplyo"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'deplyo'" in capsys.readouterr().err
+
+
+def test_unknown_environment_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit):
+        main(["unit", "--env", "prod"])
+    assert "invalid choice: 'prod'" in capsys.readouterr().err
+
+
+def test_pending_stage_fails_with_reason(capsys):
+    assert main(["provision", "--env", "staging"]) == 2
+    assert "not built yet (issue #4)" in capsys.readouterr().out
