@@ -38,7 +38,7 @@ $(STAMPS)/venv: requirements/bootstrap.txt requirements/tooling.txt | $(STAMPS)/
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/bootstrap.txt
-	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r requirements/tooling.txt
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) --require-hashes -r requirements/tooling.txt
 	@touch $@
 
 tools: $(STAMPS)/debs $(STAMPS)/npm ## Debian packages and the locked Node tools
