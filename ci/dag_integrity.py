@@ -114,7 +114,6 @@ class ConstructorCall:
 
     line: int
     keywords: dict[str, ast.expr]
-    has_star_kwargs: bool
 
 
 def dag_constructor_calls(path: Path) -> list[ConstructorCall]:
@@ -128,7 +127,7 @@ def dag_constructor_calls(path: Path) -> list[ConstructorCall]:
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
         if name in DAG_CONSTRUCTORS:
             keywords = {k.arg: k.value for k in node.keywords if k.arg}
-            calls.append(ConstructorCall(node.lineno, keywords, any(k.arg is None for k in node.keywords)))
+            calls.append(ConstructorCall(node.lineno, keywords))
     return calls
 
 

@@ -78,8 +78,6 @@ def results = args.collect { path ->
         }
         return [file: path, errors: errors]
     }
-    def module = unit.AST.modules[0]
-    def methods = module.methods.collect { [name: it.name] + pos(it) }
-    return [file: path, errors: [], body: block(module.statementBlock), methods: methods]
+    return [file: path, errors: [], body: block(unit.AST.modules[0].statementBlock)]
 }
 println JsonOutput.toJson(results)
