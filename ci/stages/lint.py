@@ -55,7 +55,13 @@ def _codenarc(stage: Stage, files: list[Path]) -> None:
     try:
         java = java_binary()
     except GroovyUnavailable as exc:
-        java = f"missing-java ({exc})"
+        message = str(exc)
+
+        def missing_java() -> None:
+            raise StepFailed(message)
+
+        stage.call("codenarc", missing_java)
+        return
     # -j: without a Java 17 it tries to download a JRE (no network here) and hangs.
     stage.command("codenarc", [
         str(NPM_BIN / "npm-groovy-lint"), "--failon", "error", "--noserver", "--no-insight", "-j", java,
