@@ -106,6 +106,10 @@ class Stage:
             result = StepResult(name, False, time.monotonic() - start, message.splitlines()[0], message)
         return self._record(result, show_output=True)
 
+    def fail(self, name: str, reason: str) -> StepResult:
+        """Record a step that could not run at all (a missing prerequisite), with its reason."""
+        return self._record(StepResult(name, False, 0.0, reason), show_output=False)
+
     def write_junit(self) -> Path:
         """Write reports/<stage>.xml, one testcase per step (read by Jenkins' `junit` step)."""
         self.reports_dir.mkdir(parents=True, exist_ok=True)

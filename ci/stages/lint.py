@@ -55,12 +55,7 @@ def _codenarc(stage: Stage, files: list[Path]) -> None:
     try:
         java = java_binary()
     except GroovyUnavailable as exc:
-        message = str(exc)
-
-        def missing_java() -> None:
-            raise StepFailed(message)
-
-        stage.call("codenarc", missing_java)
+        stage.fail("codenarc", str(exc))
         return
     # -j: without a Java 17 it tries to download a JRE (no network here) and hangs.
     stage.command("codenarc", [

@@ -1,0 +1,74 @@
+"""Running the project's playbooks: one command line and one environment for every stage."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ci.localcloud import LocalCloudError, Moto, aws_environment
+from ci.paths import ROOT, tool
+
+ANSIBLE_DIR = ROOT / "ansible"
+WORK = ROOT / ".work"
+# Keep Ansible's state in the work tree, not in the user's home.
+ANSIBLE_ENV = {
+    "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
+    "ANSIBLE_HOME": str(ROOT / ".cache" / "ansible"),
+    "ANSIBLE_LOCAL_TEMP": str(ROOT / ".cache" / "ansible" / "tmp"),
+    "ANSIBLE_FORCE_COLOR": "0",
+}
+RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Recap:
+    """A host's line of the PLAY RECAP."""
+
+    host: str
+    ok: int
+    changed: int
+    unreachable: int
+    failed: int
+
+
+def parse_recap(output: str) -> list[Recap]:
+    """The PLAY RECAP lines of an ansible-playbook run."""
+    return [Recap(m["host"], int(m["ok"]), int(m["changed"]), int(m["unreachable"]), int(m["failed"]))
+            for m in RECAP.finditer(output)]
+
+
+def local_ssh_public_key() -> Path:
+    """The local cloud's SSH key pair (generated once, kept out of git), as the key pair's public half."""
+    key = WORK / "local" / "ssh" / "id_ed25519"
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tiny-analytics-local", "-f", str(key)],
+                       check=True)
+    return key.with_suffix(".pub")
+
+
+def aws_target(env: str, region: str) -> tuple[dict[str, str], list[str]]:
+    """Environment variables and extra vars that point a playbook at env's AWS API.
+
+    local: the local cloud's moto endpoint (started if needed) with throwaway credentials; staging and
+    production: nothing, the AWS credentials come from the caller (Jenkins' withCredentials).
+    """
+    if env != "local":
+        return {}, []
+    state = Moto().up()
+    local_ssh_public_key()
+    return aws_environment(state, region), ["-e", f"aws_endpoint_url={state.url}"]
+
+
+def playbook_argv(env: str, playbook: str, extra_vars: list[str]) -> list[str]:
+    """ansible-playbook against inventory/<env> with the given `KEY=VALUE` extra vars."""
+    argv = [tool("ansible-playbook"), "-i", str(ROOT / "inventory" / env), str(ANSIBLE_DIR / playbook)]
+    for pair in extra_vars:
+        argv += ["-e", pair]
+    return argv
+
+
+__all__ = ["ANSIBLE_ENV", "LocalCloudError", "Recap", "aws_target", "parse_recap", "playbook_argv"]

@@ -1,0 +1,139 @@
+"""The local cloud: the embedded default target (no AWS account, no cost).
+
+For now it is the AWS API, a moto server; the Debian hosts and the PostgreSQL "RDS" join it later
+(issue #5) as further `Service`s with the same start/stop/status contract. Every process is started with
+its PID recorded in the state folder and stopped by that PID, never by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ci.paths import ROOT, VENV_BIN
+
+STATE_DIR = Path(os.environ.get("TINY_LOCALCLOUD_DIR", ROOT / ".work" / "localcloud"))
+# Debian's AMIs are not in moto's catalogue: give it their metadata so the AMI lookup runs unchanged.
+LOCAL_AMIS = ROOT / "ci" / "data" / "local_amis.json"
+DEFAULT_HOST = os.environ.get("TINY_MOTO_HOST", "127.0.0.1")
+DEFAULT_PORT = int(os.environ.get("TINY_MOTO_PORT", "5000"))
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+class LocalCloudError(RuntimeError):
+    """The local cloud could not be started or is not running."""
+
+
+@dataclass
+class MotoState:
+    """What `up` recorded about the running moto server."""
+
+    pid: int
+    host: str
+    port: int
+    log: str
+
+    @property
+    def url(self) -> str:
+        """The endpoint URL clients use."""
+        return f"http://{self.host}:{self.port}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child (started by this very process) is not alive.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (for tests that run a private local cloud)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class Moto:
+    """The moto server of one local cloud, identified by its state folder."""
+
+    def __init__(self, state_dir: Path = STATE_DIR) -> None:
+        self.state_dir = state_dir
+        self.state_file = state_dir / "moto.json"
+
+    def state(self) -> MotoState | None:
+        """The recorded state if its process still runs, else None (stale records are removed)."""
+        if not self.state_file.exists():
+            return None
+        state = MotoState(**json.loads(self.state_file.read_text()))
+        if _alive(state.pid):
+            return state
+        self.state_file.unlink()
+        return None
+
+    def up(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: float = 20.0) -> MotoState:
+        """Start moto_server unless it already runs; wait until it accepts connections."""
+        running = self.state()
+        if running:
+            return running
+        if _port_open(host, port):
+            raise LocalCloudError(f"{host}:{port} is already in use by another process: set TINY_MOTO_PORT")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        log = self.state_dir / "moto.log"
+        env = {**os.environ, "MOTO_AMIS_PATH": str(LOCAL_AMIS), "PYTHONPATH": str(ROOT)}
+        with log.open("ab") as out:
+            proc = subprocess.Popen(
+                [str(VENV_BIN / "python"), "-m", "ci.moto_local", "-H", host, "-p", str(port)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+            )
+        state = MotoState(pid=proc.pid, host=host, port=port, log=str(log))
+        self.state_file.write_text(json.dumps(asdict(state)))
+        deadline = time.monotonic() + timeout
+        while not _port_open(host, port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                self.down()
+                raise LocalCloudError(f"moto_server did not start on {host}:{port}; see {log}")
+            time.sleep(0.1)
+        return state
+
+    def down(self, timeout: float = 10.0) -> bool:
+        """Stop the recorded moto_server by its PID; True if one was running."""
+        if not self.state_file.exists():
+            return False
+        state = MotoState(**json.loads(self.state_file.read_text()))
+        self.state_file.unlink()
+        if not _alive(state.pid):
+            return False
+        os.kill(state.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(state.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(state.pid):
+            os.kill(state.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):  # reap it if this process started it
+            os.waitpid(state.pid, os.WNOHANG)
+        return True
+
+
+def aws_environment(state: MotoState, region: str) -> dict[str, str]:
+    """Environment for boto3, the AWS CLI and amazon.aws to talk to the local endpoint."""
+    return {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": state.url, "AWS_DEFAULT_REGION": region, "AWS_REGION": region}

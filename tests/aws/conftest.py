@@ -1,0 +1,96 @@
+"""The environment the policy checks read.
+
+TINY_AWS_ENV=local (default): a private local cloud (its own moto on a free loopback port and state
+folder, so a developer's `make up` cloud is untouched) is provisioned twice through `python -m ci
+provision`, exactly as `make provision` does; the SSM values are read after each run. staging/production:
+nothing is provisioned; the checks read what `make provision ENV=...` built, with the caller's credentials.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import boto3
+import pytest
+import yaml
+
+from ci.ansible import parse_recap
+from ci.localcloud import Moto, aws_environment, free_port
+from ci.paths import ROOT
+
+ENV = os.environ.get("TINY_AWS_ENV", "local")
+SECRET_NAMES = ["db_master_password", "airflow_fernet_key", "airflow_api_secret_key", "airflow_admin_password"]
+
+
+@dataclass
+class Provisioned:
+    """What the checks need: the env's variables, the outputs file, boto3 session, run logs."""
+
+    env: str
+    variables: dict
+    outputs: dict
+    session: boto3.Session
+    endpoint_url: str | None = None
+    stage_env: dict[str, str] = field(default_factory=dict)
+    runs: list[subprocess.CompletedProcess] = field(default_factory=list)
+    secrets_after_run: list[dict[str, str]] = field(default_factory=list)
+    torn_down: bool = False
+
+    def client(self, service: str):
+        return self.session.client(service, endpoint_url=self.endpoint_url)
+
+    def read_secrets(self) -> dict[str, str]:
+        ssm = self.client("ssm")
+        path = f"/{self.variables.get('project', 'tiny-analytics')}/{self.env}"
+        return {n: ssm.get_parameter(Name=f"{path}/{n}", WithDecryption=True)["Parameter"]["Value"]
+                for n in SECRET_NAMES}
+
+
+def run_stage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python -m ci <args>` with output captured (shown by the tests on failure)."""
+    return subprocess.run([sys.executable, "-m", "ci", *args], cwd=ROOT, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=900, check=False)
+
+
+@pytest.fixture(scope="session")
+def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Provisioned:
+    variables = yaml.safe_load((ROOT / "inventory" / ENV / "group_vars" / "all.yml").read_text())
+    if ENV != "local":
+        outputs = yaml.safe_load((ROOT / ".work" / ENV / "provision-outputs.yml").read_text())
+        yield Provisioned(ENV, variables, outputs, boto3.Session(region_name=variables["aws_region"]))
+        return
+    state_dir = tmp_path_factory.mktemp("localcloud")
+    outputs_dir = tmp_path_factory.mktemp("outputs")
+    port = free_port()
+    stage_env = {"TINY_LOCALCLOUD_DIR": str(state_dir), "TINY_MOTO_HOST": "127.0.0.1", "TINY_MOTO_PORT": str(port)}
+    moto = Moto(state_dir)
+    state = moto.up("127.0.0.1", port)
+    try:
+        aws = aws_environment(state, variables["aws_region"])
+        session = boto3.Session(aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
+                                aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"], region_name=variables["aws_region"])
+        result = Provisioned(ENV, variables, {}, session, endpoint_url=state.url, stage_env=stage_env)
+        for _ in range(2):
+            run = run_stage(["provision", "--env", "local", "-e", f"outputs_dir={outputs_dir}"], stage_env)
+            result.runs.append(run)
+            assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-2000:]
+            result.secrets_after_run.append(result.read_secrets())
+        result.outputs = yaml.safe_load((outputs_dir / "provision-outputs.yml").read_text())
+        yield result
+    finally:
+        moto.down()
+
+
+@pytest.fixture
+def live(provisioned: Provisioned) -> Provisioned:
+    """The provisioned environment, refusing use after the teardown test removed it."""
+    assert not provisioned.torn_down, "tests/aws/test_teardown.py must run last: the environment is gone"
+    return provisioned
+
+
+def recaps(run: subprocess.CompletedProcess) -> list:
+    """PLAY RECAP lines of a stage run."""
+    return parse_recap(run.stdout)

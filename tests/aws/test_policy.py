@@ -1,0 +1,177 @@
+"""Policy checks: the provisioned state, read back through the AWS API, is secure and tagged.
+
+Runs unchanged against real AWS (TINY_AWS_ENV=staging, `make aws-policy ENV=staging`).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+import pytest
+
+REQUIRED_TAGS = {"project", "env", "owner", "cost-center"}
+
+
+def tags_of(items: list[dict] | None) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in items or []}
+
+
+def assert_tagged(live, tags: dict[str, str], what: str) -> None:
+    missing = REQUIRED_TAGS - set(tags)
+    assert not missing, f"{what} lacks tags {sorted(missing)}"
+    assert tags["env"] == live.env and tags["project"] == "tiny-analytics"
+
+
+@pytest.fixture(scope="module")
+def prefix(provisioned) -> str:
+    return f"tiny-analytics-{provisioned.env}"
+
+
+@pytest.fixture(scope="module")
+def vpc(provisioned, prefix):
+    vpcs = provisioned.client("ec2").describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [prefix]}])["Vpcs"]
+    assert len(vpcs) == 1
+    return vpcs[0]
+
+
+@pytest.fixture(scope="module")
+def groups(provisioned, vpc, prefix):
+    found = provisioned.client("ec2").describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["SecurityGroups"]
+    return {g["GroupName"].removeprefix(f"{prefix}-"): g for g in found if g["GroupName"].startswith(prefix)}
+
+
+@pytest.fixture(scope="module")
+def instance(provisioned, prefix):
+    reservations = provisioned.client("ec2").describe_instances(Filters=[
+        {"Name": "tag:Name", "Values": [f"{prefix}-airflow"]},
+        {"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
+    instances = [i for r in reservations for i in r["Instances"]]
+    assert len(instances) == 1, "exactly one Airflow host"
+    return instances[0]
+
+
+@pytest.fixture(scope="module")
+def database(provisioned, prefix):
+    return provisioned.client("rds").describe_db_instances(DBInstanceIdentifier=f"{prefix}-db")["DBInstances"][0]
+
+
+def test_vpc_tagged(live, vpc):
+    assert_tagged(live, tags_of(vpc.get("Tags")), "VPC")
+
+
+def test_subnets_public_and_two_private_zones(live, vpc):
+    subnets = live.client("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]
+    by_tier = {}
+    for s in subnets:
+        assert_tagged(live, tags_of(s.get("Tags")), f"subnet {s['CidrBlock']}")
+        by_tier.setdefault(tags_of(s["Tags"])["tier"], []).append(s)
+    assert len(by_tier["public"]) == 1 and by_tier["public"][0]["MapPublicIpOnLaunch"]
+    private = by_tier["private"]
+    assert len(private) == 2 and not any(s["MapPublicIpOnLaunch"] for s in private)
+    assert len({s["AvailabilityZone"] for s in private}) == 2
+
+
+def test_public_route_through_internet_gateway(live, vpc):
+    tables = live.client("ec2").describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
+    routes = [r for t in tables["RouteTables"] for r in t["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+    assert routes and routes[0]["GatewayId"].startswith("igw-")
+
+
+def test_airflow_group_admits_only_admin_cidrs(live, groups):
+    admin = set(live.variables["admin_cidrs"])
+    ingress = groups["airflow"]["IpPermissions"]
+    assert sorted(p["FromPort"] for p in ingress) == [22, 8080]
+    for perm in ingress:
+        assert {r["CidrIp"] for r in perm["IpRanges"]} == admin
+        assert not perm.get("UserIdGroupPairs")
+
+
+def test_database_admits_only_the_airflow_group(live, groups):
+    (perm,) = groups["db"]["IpPermissions"]
+    assert (perm["FromPort"], perm["ToPort"]) == (5432, 5432)
+    assert not perm["IpRanges"]
+    assert [p["GroupId"] for p in perm["UserIdGroupPairs"]] == [groups["airflow"]["GroupId"]]
+    assert groups["db"]["IpPermissionsEgress"] == []
+
+
+def test_every_rule_has_a_description(live, groups):
+    for name, group in groups.items():
+        assert_tagged(live, tags_of(group.get("Tags")), f"security group {name}")
+        for perm in group["IpPermissions"] + group["IpPermissionsEgress"]:
+            for source in perm["IpRanges"] + perm.get("UserIdGroupPairs", []):
+                assert source.get("Description"), f"{name}: rule {perm.get('FromPort')} has no description"
+        no_world = [p for p in group["IpPermissions"] for r in p["IpRanges"] if r["CidrIp"] == "0.0.0.0/0"]
+        assert not no_world, f"{name} admits the world"
+
+
+def test_instance_requires_imdsv2_and_encrypted_gp3(live, instance):
+    assert instance["MetadataOptions"]["HttpTokens"] == "required"
+    assert_tagged(live, tags_of(instance.get("Tags")), "instance")
+    volume_ids = [m["Ebs"]["VolumeId"] for m in instance["BlockDeviceMappings"]]
+    volumes = live.client("ec2").describe_volumes(VolumeIds=volume_ids)["Volumes"]
+    assert volumes and all(v["Encrypted"] and v["VolumeType"] == "gp3" for v in volumes)
+    assert instance["InstanceType"] == live.variables.get("airflow_instance_type", "t4g.medium")
+
+
+def test_instance_runs_newest_debian_12(live, instance):
+    images = live.client("ec2").describe_images(
+        Owners=["136693071363"], Filters=[{"Name": "name", "Values": ["debian-12-arm64-*"]}])["Images"]
+    newest = max(images, key=lambda i: i["CreationDate"] if i.get("CreationDate") else i["Name"])
+    assert instance["ImageId"] == newest["ImageId"]
+
+
+def test_instance_profile_allows_only_project_data(live, instance, prefix, provisioned):
+    assert instance["IamInstanceProfile"]["Arn"].endswith(f"/{prefix}-airflow")
+    iam = live.client("iam")
+    doc = iam.get_role_policy(RoleName=f"{prefix}-airflow", PolicyName="project-data-only")["PolicyDocument"]
+    if isinstance(doc, str):
+        doc = json.loads(urllib.parse.unquote(doc))
+    buckets = set(provisioned.outputs["buckets"].values()) if provisioned.outputs else None
+    for statement in doc["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert all(a != "*" and not a.endswith(":*") for a in actions)
+        for resource in resources:
+            assert "*" not in resource.split(":::")[-1].split("/")[0], resource
+            if resource.startswith("arn:aws:s3:::") and buckets:
+                assert resource.removeprefix("arn:aws:s3:::").split("/")[0] in buckets
+            if resource.startswith("arn:aws:ssm:"):
+                assert f":parameter/tiny-analytics/{live.env}/" in resource
+
+
+def test_database_encrypted_private_backed_up(live, database, groups):
+    assert database["StorageEncrypted"] is True
+    assert database["PubliclyAccessible"] is False
+    assert database["BackupRetentionPeriod"] >= 1
+    assert database["DeletionProtection"] is (live.env == "production")
+    assert database["DBInstanceClass"] == live.variables.get("db_instance_class", "db.t4g.micro")
+    assert database["StorageType"] == "gp3"
+    assert [g["VpcSecurityGroupId"] for g in database["VpcSecurityGroups"]] == [groups["db"]["GroupId"]]
+    assert len(database["DBSubnetGroup"]["Subnets"]) == 2
+    assert_tagged(live, tags_of(database.get("TagList")), "database")
+
+
+@pytest.mark.parametrize("kind", ["raw", "artifacts", "logs"])
+def test_bucket_private_versioned_encrypted(live, kind):
+    s3 = live.client("s3")
+    account = live.client("sts").get_caller_identity()["Account"]
+    name = f"tiny-analytics-{live.env}-{kind}-{account}"
+    block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    assert all(block[k] for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"))
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert_tagged(live, tags_of(s3.get_bucket_tagging(Bucket=name)["TagSet"]), f"bucket {kind}")
+    if kind == "logs":
+        (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+        assert rule["Status"] == "Enabled" and rule["Expiration"]["Days"] >= 1
+
+
+def test_secrets_are_secure_strings(live):
+    params = live.client("ssm").describe_parameters(ParameterFilters=[
+        {"Key": "Path", "Option": "Recursive", "Values": [f"/tiny-analytics/{live.env}"]}])["Parameters"]
+    assert {p["Name"].rsplit("/", 1)[-1] for p in params} >= {
+        "db_master_password", "airflow_fernet_key", "airflow_api_secret_key", "airflow_admin_password"}
+    assert all(p["Type"] == "SecureString" for p in params)
