@@ -10,14 +10,18 @@ PY := $(VENV)/bin/python
 NPM_DIR := requirements/npm
 STAMPS := .cache/stamps
 
-.PHONY: help up test lint unit provision configure deploy verify smoke bench venv tools clean
+.PHONY: help up down test lint unit provision aws-policy teardown power cost configure deploy verify smoke bench venv tools \
+	clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-up: lint unit ## the main job on the local default (for now: lint + unit)
+up: lint unit provision ## the main job on the local default: lint, unit, provision (ENV=local)
 
-test: lint unit ## the whole test suite (what .ci/run and CI run)
+down: venv ## stop the local default (the local cloud's processes, by PID)
+	$(PY) -m ci localcloud down
+
+test: lint unit aws-policy ## the whole test suite (what .ci/run and CI run)
 
 lint: venv tools ## ruff, yamllint, ansible-lint, Jenkinsfile checks, JJB render
 	$(PY) -m ci lint --env $(ENV)
@@ -25,7 +29,22 @@ lint: venv tools ## ruff, yamllint, ansible-lint, Jenkinsfile checks, JJB render
 unit: venv tools ## pytest: tests/unit and tests/dags (DAG integrity + DAG logic)
 	$(PY) -m ci unit --env $(ENV)
 
-provision configure deploy verify smoke: venv tools
+provision: venv ## provision ENV (budget gate first; local starts the local AWS endpoint)
+	$(PY) -m ci provision --env $(ENV)
+
+aws-policy: venv ## tests/aws against ENV (local: a private local cloud, provisioned twice, torn down)
+	$(PY) -m ci aws-policy --env $(ENV)
+
+teardown: venv ## remove ENV (production: make teardown ENV=production CONFIRM=production)
+	$(PY) -m ci teardown --env $(ENV) --confirm "$(CONFIRM)"
+
+power: venv ## office hours: make power ENV=staging STATE=stopped|running
+	$(PY) -m ci power --env $(ENV) --state $(STATE)
+
+cost: venv ## monthly estimate of ENV beside AWS MWAA's smallest environment
+	$(PY) -m ci cost --env $(ENV)
+
+configure deploy verify smoke: venv tools
 	$(PY) -m ci $@ --env $(ENV)
 
 bench: venv tools ## benchmarks: prints ratios against baselines, JSON in reports/bench/

@@ -14,6 +14,7 @@ STAGES = {
     "localcloud": ("localcloud", "the local default: up|down|status of the local AWS endpoint (moto)"),
     "cost": ("cost", "monthly cost estimate of an environment beside AWS MWAA's smallest"),
     "provision": ("provision", "provision AWS (or the local endpoint) with amazon.aws"),
+    "power": ("power", "office hours: stop or start an environment's EC2 host and database"),
     "aws-policy": ("aws_policy", "tests/aws: check the provisioned state through the AWS API"),
     "teardown": ("teardown", "remove an environment (production needs --confirm production)"),
     "configure": ("pending", "run site.yml on the hosts"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-TRACKED_IN = {"provision": 4, "configure": 5, "deploy": 5, "verify": 5, "smoke": 5}
+TRACKED_IN = {"configure": 5, "deploy": 5, "verify": 5, "smoke": 5}
 
 
 def run(args: argparse.Namespace) -> int:

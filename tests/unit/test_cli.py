@@ -32,5 +32,5 @@ def test_unknown_environment_is_a_usage_error(capsys):
 
 
 def test_pending_stage_fails_with_reason(capsys):
-    assert main(["provision", "--env", "staging"]) == 2
-    assert "not built yet (issue #4)" in capsys.readouterr().out
+    assert main(["configure", "--env", "staging"]) == 2
+    assert "not built yet (issue #5)" in capsys.readouterr().out
