@@ -8,6 +8,7 @@ needs=(
   "nodejs|command -v node"
   "npm|command -v npm"
   "python3-venv|python3 -c 'import ensurepip, venv'"
+  "postgresql|ls /usr/lib/postgresql/*/bin/initdb"
 )
 missing=()
 for entry in "${needs[@]}"; do

@@ -1,0 +1,167 @@
+"""Tenant files: one YAML file per tenant declares its sources, tables, schedule and quality rules.
+
+`load_tenant` turns a file into a `Tenant` or raises `TenantFileError` naming the file, the field and what
+was expected, so a typo in one tenant's file is reported precisely and never hides the other tenants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+TYPES = ("int", "decimal", "text", "date", "timestamp")
+FORMATS = ("csv", "jsonl")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+
+
+class TenantFileError(ValueError):
+    """A tenant file that does not describe a valid tenant."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a source file and of its warehouse table."""
+
+    name: str
+    type: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A derived column: the product of two numeric columns (e.g. quantity * unit_price)."""
+
+    name: str
+    multiply: tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A kind of raw file a tenant delivers each day, and the table it loads."""
+
+    name: str
+    format: str
+    table: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    derived: tuple[Derived, ...] = ()
+    min_rows: int = 1
+
+    @property
+    def column_names(self) -> list[str]:
+        """Raw column names, in file order."""
+        return [c.name for c in self.columns]
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A tenant and its pipelines."""
+
+    tenant: str
+    owner: str
+    schedule: str
+    start_date: dt.date
+    retries: int
+    sources: tuple[Source, ...] = field(default_factory=tuple)
+
+    @property
+    def schema(self) -> str:
+        """The tenant's warehouse schema."""
+        return f"tenant_{self.tenant}"
+
+
+def _fail(path: Path, where: str, expected: str, got: object) -> TenantFileError:
+    return TenantFileError(f"{path}: {where}: expected {expected}, got {got!r}")
+
+
+def _get(data: dict, key: str, path: Path, where: str, kind: type, expected: str, default: object = ...) -> object:
+    if key not in data:
+        if default is ...:
+            raise _fail(path, f"{where}{key}", expected, None)
+        return default
+    value = data[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise _fail(path, f"{where}{key}", expected, value)
+    return value
+
+
+def _identifier(value: str, path: Path, where: str) -> str:
+    if not IDENTIFIER.match(value):
+        raise _fail(path, where, "a lower-case identifier (a-z, 0-9, _; starting with a letter)", value)
+    return value
+
+
+def _source(data: object, path: Path, index: int) -> Source:
+    where = f"sources[{index}]."
+    if not isinstance(data, dict):
+        raise _fail(path, f"sources[{index}]", "a mapping", data)
+    name = _identifier(_get(data, "name", path, where, str, "a source name"), path, f"{where}name")
+    fmt = _get(data, "format", path, where, str, f"one of {', '.join(FORMATS)}")
+    if fmt not in FORMATS:
+        raise _fail(path, f"{where}format", f"one of {', '.join(FORMATS)}", fmt)
+    table = _identifier(_get(data, "table", path, where, str, "a table name"), path, f"{where}table")
+    raw_columns = _get(data, "columns", path, where, list, "a list of {name, type, required}")
+    columns = []
+    for j, col in enumerate(raw_columns):
+        cw = f"{where}columns[{j}]."
+        if not isinstance(col, dict):
+            raise _fail(path, f"{where}columns[{j}]", "a mapping {name, type, required}", col)
+        cname = _identifier(_get(col, "name", path, cw, str, "a column name"), path, f"{cw}name")
+        ctype = _get(col, "type", path, cw, str, f"one of {', '.join(TYPES)}")
+        if ctype not in TYPES:
+            raise _fail(path, f"{cw}type", f"one of {', '.join(TYPES)}", ctype)
+        columns.append(Column(cname, ctype, _get(col, "required", path, cw, bool, "true or false", False)))
+    names = [c.name for c in columns]
+    if not columns or len(set(names)) != len(names) or "ds" in names:
+        raise _fail(path, f"{where}columns", "unique column names, at least one, none called ds", names)
+    key = _get(data, "key", path, where, list, "a list of column names")
+    if not key or any(k not in names for k in key):
+        raise _fail(path, f"{where}key", f"column names among {names}", key)
+    derived = []
+    for j, der in enumerate(_get(data, "derived", path, where, list, "a list of {name, multiply}", [])):
+        dw = f"{where}derived[{j}]."
+        dname = _identifier(_get(der, "name", path, dw, str, "a column name"), path, f"{dw}name")
+        factors = _get(der, "multiply", path, dw, list, "two numeric column names")
+        numeric = [c.name for c in columns if c.type in ("int", "decimal")]
+        if len(factors) != 2 or any(f not in numeric for f in factors):
+            raise _fail(path, f"{dw}multiply", f"two of the numeric columns {numeric}", factors)
+        derived.append(Derived(dname, (factors[0], factors[1])))
+    min_rows = _get(data, "min_rows", path, where, int, "a whole number >= 0", 1)
+    return Source(name, fmt, table, tuple(key), tuple(columns), tuple(derived), min_rows)
+
+
+def load_tenant(path: Path) -> Tenant:
+    """Read and check one tenant file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise TenantFileError(f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict):
+        raise _fail(path, "(file)", "a mapping with tenant, owner, schedule, start_date, sources", data)
+    tenant = _identifier(_get(data, "tenant", path, "", str, "the tenant's id"), path, "tenant")
+    if tenant != path.stem:
+        raise _fail(path, "tenant", f"the file name {path.stem!r}", tenant)
+    owner = _get(data, "owner", path, "", str, "the owning team")
+    schedule = _get(data, "schedule", path, "", str, "a cron expression or preset such as @daily")
+    start = _get(data, "start_date", path, "", dt.date, "a date such as 2026-11-01")
+    retries = _get(data, "retries", path, "", int, "a whole number >= 1", 2)
+    if retries < 1:
+        raise _fail(path, "retries", "a whole number >= 1", retries)
+    sources = _get(data, "sources", path, "", list, "a non-empty list of sources")
+    if not sources:
+        raise _fail(path, "sources", "a non-empty list of sources", sources)
+    parsed = tuple(_source(s, path, i) for i, s in enumerate(sources))
+    if len({s.name for s in parsed}) != len(parsed):
+        raise _fail(path, "sources", "unique source names", [s.name for s in parsed])
+    return Tenant(tenant, owner, schedule, start, retries, parsed)
+
+
+def tenant_files(folder: Path) -> list[Path]:
+    """The tenant files of a folder (*.yml), sorted."""
+    return sorted(folder.glob("*.yml"))
