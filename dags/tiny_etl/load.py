@@ -94,13 +94,13 @@ def replace_day(conn, tenant: Tenant, source: Source, ds: dt.date, rows: pa.Tabl
         cur.execute(f"CREATE TABLE {schema}.{staged} (LIKE {schema}.{source.table} INCLUDING DEFAULTS "
                     f"INCLUDING CONSTRAINTS)")
         # The CHECK lets ATTACH skip its validation scan.
-        cur.execute(f"ALTER TABLE {schema}.{staged} ADD CONSTRAINT {staged}_ds CHECK (ds = %s)", (ds,))
+        day = f"DATE '{ds.isoformat()}'"  # a date's ISO form: safe to inline (DDL takes no parameters)
+        cur.execute(f"ALTER TABLE {schema}.{staged} ADD CONSTRAINT {staged}_ds CHECK (ds = {day})")
         cur.copy_expert(f"COPY {schema}.{staged} ({columns}) FROM STDIN WITH (FORMAT csv)",
                         stream or CsvStream(rows))
         cur.execute(f"DROP TABLE IF EXISTS {schema}.{part}")
         cur.execute(f"ALTER TABLE {schema}.{staged} RENAME TO {part}")
-        cur.execute(f"ALTER TABLE {schema}.{source.table} ATTACH PARTITION {schema}.{part} FOR VALUES IN (%s)",
-                    (ds,))
+        cur.execute(f"ALTER TABLE {schema}.{source.table} ATTACH PARTITION {schema}.{part} FOR VALUES IN ({day})")
         cur.execute(f"SELECT count(*) FROM {schema}.{part}")  # noqa: S608 - identifiers checked by tenant.py
         return cur.fetchone()[0]
 

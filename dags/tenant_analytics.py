@@ -1,0 +1,61 @@
+"""Daily aggregates of every tenant: one DAG per tenant (dag_id `tenant_analytics__<tenant>`), started
+when any of the tenant's warehouse tables is updated (Airflow assets from tenant_etl).
+
+For each day loaded it rebuilds `analytics.daily_totals` (tenant, source, day, rows, sum of the source's
+first derived column) in one transaction, so re-runs replace rather than add.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import DAG, task
+
+from tiny_etl.assets import source_asset
+from tiny_etl.tenant import Tenant, TenantFileError, load_tenant, tenant_files
+
+TENANTS = Path(__file__).parent / "tenants"
+log = logging.getLogger(__name__)
+
+
+def build(tenant: Tenant) -> DAG:
+    """The analytics DAG of one tenant."""
+    with DAG(
+        dag_id=f"tenant_analytics__{tenant.tenant}",
+        schedule=[source_asset(tenant, s) for s in tenant.sources],
+        start_date=pendulum.datetime(tenant.start_date.year, tenant.start_date.month, tenant.start_date.day, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["analytics", f"tenant:{tenant.tenant}"],
+        default_args={"owner": tenant.owner, "retries": tenant.retries, "retry_delay": dt.timedelta(minutes=5)},
+        doc_md=__doc__,
+    ) as dag:
+
+        @task
+        def daily_totals(triggering_asset_events=None) -> dict:  # noqa: ANN001
+            """Rebuild the daily totals of the days the triggering loads wrote (all days if run by hand)."""
+            from tiny_etl.airflow_io import warehouse_connection
+            from tiny_etl.analytics import rebuild_daily_totals
+
+            days = sorted({e.extra["ds"] for events in (triggering_asset_events or {}).values()
+                           for e in events if e.extra and "ds" in e.extra})
+            conn = warehouse_connection()
+            try:
+                return rebuild_daily_totals(conn, tenant, [dt.date.fromisoformat(d) for d in days] or None)
+            finally:
+                conn.close()
+
+        daily_totals()
+    return dag
+
+
+for _path in tenant_files(TENANTS):
+    try:
+        _tenant = load_tenant(_path)
+    except TenantFileError as _exc:
+        log.error("tenant file skipped: %s", _exc)
+        continue
+    globals()[f"tenant_analytics__{_tenant.tenant}"] = build(_tenant)

@@ -1,0 +1,92 @@
+"""ETL of every tenant: one DAG per file in dags/tenants/ (dag_id `tenant_etl__<tenant>`).
+
+Per source and day: validate the raw files (bad rows and bad files to quarantine, with reasons) →
+transform (dedupe on the key, derived columns) → load (COPY and swap the day's partition in one
+transaction) → check quality and record the run in etl.etl_runs. The load updates the asset
+`warehouse://tenant_<tenant>/<table>`, which starts the tenant's analytics DAG.
+A tenant file that does not parse is skipped here (its error is logged) and fails `make unit`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import DAG, TaskGroup, task
+
+from tiny_etl.assets import source_asset
+from tiny_etl.tenant import Source, Tenant, TenantFileError, load_tenant, tenant_files
+
+TENANTS = Path(__file__).parent / "tenants"
+log = logging.getLogger(__name__)
+
+
+def _source_tasks(tenant: Tenant, source: Source) -> None:
+    @task(task_id="validate")
+    def validate(ds: str | None = None) -> dict:
+        from tiny_etl.airflow_io import S3Storage
+        from tiny_etl.pipeline import validate_day
+
+        return validate_day(S3Storage(), tenant, source, dt.date.fromisoformat(ds))
+
+    @task(task_id="transform")
+    def transform(counts: dict, ds: str | None = None) -> dict:
+        from tiny_etl.airflow_io import S3Storage
+        from tiny_etl.pipeline import transform_day
+
+        return transform_day(S3Storage(), tenant, source, dt.date.fromisoformat(ds), counts)
+
+    @task(task_id="load", outlets=[source_asset(tenant, source)])
+    def load(counts: dict, ds: str | None = None, outlet_events=None) -> dict:  # noqa: ANN001
+        from tiny_etl.airflow_io import S3Storage, warehouse_connection
+        from tiny_etl.pipeline import load_day
+
+        conn = warehouse_connection()
+        try:
+            counts = load_day(S3Storage(), conn, tenant, source, dt.date.fromisoformat(ds), counts)
+        finally:
+            conn.close()
+        outlet_events[source_asset(tenant, source)].extra = {"ds": ds, "rows_loaded": counts["rows_loaded"]}
+        return counts
+
+    @task(task_id="check_and_record")
+    def check_and_record(counts: dict, ds: str | None = None, run_id: str | None = None) -> dict:
+        from tiny_etl.airflow_io import warehouse_connection
+        from tiny_etl.pipeline import check_and_record as check
+
+        conn = warehouse_connection()
+        try:
+            return check(conn, tenant, source, dt.date.fromisoformat(ds), counts, run_id)
+        finally:
+            conn.close()
+
+    check_and_record(load(transform(validate())))
+
+
+def build(tenant: Tenant) -> DAG:
+    """The ETL DAG of one tenant."""
+    with DAG(
+        dag_id=f"tenant_etl__{tenant.tenant}",
+        schedule=tenant.schedule,
+        start_date=pendulum.datetime(tenant.start_date.year, tenant.start_date.month, tenant.start_date.day, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["etl", f"tenant:{tenant.tenant}"],
+        default_args={"owner": tenant.owner, "retries": tenant.retries, "retry_delay": dt.timedelta(minutes=5)},
+        doc_md=__doc__,
+    ) as dag:
+        for source in tenant.sources:
+            with TaskGroup(group_id=source.name):
+                _source_tasks(tenant, source)
+    return dag
+
+
+for _path in tenant_files(TENANTS):
+    try:
+        _tenant = load_tenant(_path)
+    except TenantFileError as _exc:
+        log.error("tenant file skipped: %s", _exc)
+        continue
+    globals()[f"tenant_etl__{_tenant.tenant}"] = build(_tenant)

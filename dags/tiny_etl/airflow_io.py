@@ -1,0 +1,45 @@
+"""Adapters from the ETL steps to Airflow's providers: S3 via the amazon provider's S3Hook, the warehouse
+via the postgres provider's PostgresHook. Connections come from the environment or the secrets backend
+(`aws_default`, `warehouse`); the bucket name from the Variable `raw_bucket`. Imported inside tasks only.
+"""
+
+from __future__ import annotations
+
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+from airflow.sdk import Variable
+
+AWS_CONN_ID = "aws_default"
+WAREHOUSE_CONN_ID = "warehouse"
+
+
+class S3Storage:
+    """The raw bucket as a `tiny_etl.pipeline.Storage`."""
+
+    def __init__(self, bucket: str | None = None) -> None:
+        self.hook = S3Hook(aws_conn_id=AWS_CONN_ID)
+        self.bucket = bucket or Variable.get("raw_bucket")
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Keys under a prefix."""
+        return self.hook.list_keys(bucket_name=self.bucket, prefix=prefix) or []
+
+    def get(self, key: str) -> bytes:
+        """An object's bytes."""
+        return self.hook.get_key(key, bucket_name=self.bucket).get()["Body"].read()
+
+    def put(self, key: str, data: bytes) -> None:
+        """Write an object (replacing it)."""
+        self.hook.load_bytes(data, key=key, bucket_name=self.bucket, replace=True)
+
+
+def warehouse_connection():  # noqa: ANN201 - a psycopg2 connection
+    """A new psycopg2 connection to the warehouse (autocommit off), from the `warehouse` connection.
+
+    psycopg2 explicitly: the loader streams with `copy_expert`; the hook may prefer psycopg 3.
+    """
+    import psycopg2
+
+    conn = PostgresHook(postgres_conn_id=WAREHOUSE_CONN_ID).get_connection(WAREHOUSE_CONN_ID)
+    return psycopg2.connect(host=conn.host, port=conn.port or 5432, user=conn.login, password=conn.password,
+                            dbname=conn.schema or "warehouse", connect_timeout=10, application_name="tiny-etl")

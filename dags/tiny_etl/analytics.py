@@ -1,0 +1,35 @@
+"""Daily aggregate tables built from the tenants' warehouse tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tiny_etl.tenant import Tenant
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS analytics;
+CREATE TABLE IF NOT EXISTS analytics.daily_totals (
+    tenant text NOT NULL, source text NOT NULL, ds date NOT NULL,
+    rows bigint NOT NULL, total numeric,
+    PRIMARY KEY (tenant, source, ds)
+);
+"""
+
+
+def rebuild_daily_totals(conn, tenant: Tenant, days: list[dt.date] | None = None) -> dict:  # noqa: ANN001
+    """Replace the tenant's rows of analytics.daily_totals for `days` (None: every day) in one transaction."""
+    written = 0
+    with conn, conn.cursor() as cur:
+        cur.execute(DDL)
+        for source in tenant.sources:
+            total = source.derived[0].name if source.derived else "NULL::numeric"
+            only_days, params = (" AND ds = ANY(%s)", [days]) if days else ("", [])
+            cur.execute("DELETE FROM analytics.daily_totals WHERE tenant = %s AND source = %s" + only_days,  # noqa: S608
+                        [tenant.tenant, source.name, *params])
+            cur.execute(
+                "INSERT INTO analytics.daily_totals (tenant, source, ds, rows, total) "  # noqa: S608 - checked ids
+                f"SELECT %s, %s, ds, count(*), sum({total}) FROM {tenant.schema}.{source.table} "
+                f"WHERE true{only_days} GROUP BY ds",
+                [tenant.tenant, source.name, *params])
+            written += cur.rowcount
+    return {"tenant": tenant.tenant, "days_written": written}

@@ -1,0 +1,92 @@
+"""The tenant ETL DAGs run for real (dag.test()) against S3 and PostgreSQL with the sample data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+import pytest
+
+from ci.dag_integrity import load_dag_file
+from ci.paths import DAGS
+from ci.sample_data import sample_day
+
+DAY = dt.date(2026, 11, 24)
+ROWS = 200
+
+
+def run_dag(dag_id: str, file: str, day: dt.date = DAY):
+    dag = load_dag_file((DAGS / file).resolve()).dags[dag_id]
+    for t in dag.tasks:  # a failure must fail the test now, not wait out the 5-minute retry delay
+        t.retries = 0
+    return dag.test(logical_date=pendulum.datetime(day.year, day.month, day.day, tz="UTC"))
+
+
+@pytest.fixture(scope="module")
+def seeded(services):
+    for raw in sample_day(DAY, rows=ROWS):
+        services.put(raw.key, raw.body)
+    return services
+
+
+def snapshot(services) -> dict:
+    return {
+        "acme": services.query("SELECT * FROM tenant_acme.orders WHERE ds = %s ORDER BY order_id", (DAY,)),
+        "globex": services.query("SELECT * FROM tenant_globex.shipments WHERE ds = %s ORDER BY shipment_id", (DAY,)),
+    }
+
+
+@pytest.fixture(scope="module")
+def first_runs(seeded):
+    runs = [run_dag("tenant_etl__acme", "tenant_etl.py"), run_dag("tenant_etl__globex", "tenant_etl.py")]
+    return runs, snapshot(seeded)
+
+
+def test_runs_succeed(first_runs):
+    runs, _ = first_runs
+    assert [r.state for r in runs] == ["success", "success"]
+
+
+def test_rows_loaded_and_counts_reconcile(first_runs, seeded):
+    _, rows = first_runs
+    assert len(rows["acme"]) == ROWS and len(rows["globex"]) == ROWS
+    runs = seeded.query("SELECT tenant, rows_in, rows_loaded, rows_quarantined, files_rejected, status "
+                        "FROM etl.etl_runs WHERE ds = %s ORDER BY tenant, recorded_at", (DAY,))
+    assert runs[0] == ("acme", ROWS + 7, ROWS, 7, 1, "ok")       # 4 bad rows + 3 duplicate deliveries
+    assert runs[-1] == ("globex", ROWS + 2, ROWS, 2, 0, "ok")
+
+
+def test_bad_file_and_bad_rows_are_quarantined_with_reasons(first_runs, seeded):
+    q = seeded.keys(f"quarantine/acme/{DAY}/orders/")
+    assert q == [f"quarantine/acme/{DAY}/orders/duplicates.csv",
+                 f"quarantine/acme/{DAY}/orders/orders-1.csv.rejected-rows.csv",
+                 f"quarantine/acme/{DAY}/orders/orders-2.csv",
+                 f"quarantine/acme/{DAY}/orders/orders-2.csv.reason.txt"]
+    assert b"header" in seeded.get(f"quarantine/acme/{DAY}/orders/orders-2.csv.reason.txt")
+    rejected = seeded.get(f"quarantine/acme/{DAY}/orders/orders-1.csv.rejected-rows.csv").decode()
+    for reason in ("quantity: not a valid int", "customer_id: required but empty",
+                   "ordered_at: not a valid timestamp", "expected 7 fields, found 5"):
+        assert reason in rejected
+    assert b"shipped_on: not a valid date" in seeded.get(
+        f"quarantine/globex/{DAY}/shipments/shipments-1.jsonl.rejected-rows.csv")
+
+
+def test_duplicates_keep_the_later_delivery_and_derive_total(first_runs, seeded):
+    first_id = int(DAY.strftime("%Y%m%d")) * 1_000_000
+    (row,) = seeded.query("SELECT quantity, unit_price, total FROM tenant_acme.orders WHERE order_id = %s", (first_id,))
+    assert row[0] == 9 and float(row[1]) == 1.0 and float(row[2]) == 9.0
+
+
+def test_same_day_twice_gives_the_same_rows(first_runs, seeded):
+    _, before = first_runs
+    assert run_dag("tenant_etl__acme", "tenant_etl.py").state == "success"
+    assert run_dag("tenant_etl__globex", "tenant_etl.py").state == "success"
+    assert snapshot(seeded) == before
+
+
+def test_analytics_builds_daily_totals(first_runs, seeded):
+    assert run_dag("tenant_analytics__acme", "tenant_analytics.py").state == "success"
+    ((rows, total),) = seeded.query("SELECT rows, total FROM analytics.daily_totals WHERE tenant = 'acme' AND ds = %s",
+                                    (DAY,))
+    ((expected,),) = seeded.query("SELECT sum(quantity * unit_price) FROM tenant_acme.orders WHERE ds = %s", (DAY,))
+    assert rows == ROWS and total == expected
