@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 NPM_DIR := requirements/npm
 STAMPS := .cache/stamps
 
-.PHONY: help up down test lint unit provision aws-policy teardown power cost configure deploy verify smoke bench venv tools \
+.PHONY: help up down test lint unit integration seed provision aws-policy teardown power cost configure deploy verify smoke bench venv tools \
 	clean distclean
 
 help: ## list the targets
@@ -21,7 +21,13 @@ up: lint unit provision ## the main job on the local default: lint, unit, provis
 down: venv ## stop the local default (the local cloud's processes, by PID)
 	$(PY) -m ci localcloud down
 
-test: lint unit aws-policy ## the whole test suite (what .ci/run and CI run)
+test: lint unit integration aws-policy ## the whole test suite (what .ci/run and CI run)
+
+integration: venv tools ## tests/etl: ETL DAGs end to end (dag.test) against S3 (moto) and PostgreSQL
+	$(PY) -m ci integration --env $(ENV)
+
+seed: venv ## upload a day of sample raw files to ENV's raw bucket (DAY=YYYY-MM-DD)
+	$(PY) -m ci seed --env $(ENV) $(if $(DAY),--day $(DAY))
 
 lint: venv tools ## ruff, yamllint, ansible-lint, Jenkinsfile checks, JJB render
 	$(PY) -m ci lint --env $(ENV)

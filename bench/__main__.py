@@ -1,4 +1,4 @@
-"""`python -m bench`: the CI-loop figures, each with its baseline from the same run.
+r"""`python -m bench`: the CI-loop figures, each with its baseline from the same run.
 
 - DAG parse: for each DAG file, a fresh process that imports Airflow and parses the file, against a fresh
   `python -c "import airflow"` (the floor any DAG check pays). Ratio = file / baseline; the DagBag's own
@@ -7,6 +7,9 @@
   engineer expects from a push (ratio = measured / 60 s).
 - Provision: `python -m ci provision --env local` on a private local cloud, cold, then the idempotent
   re-run (ratio = re-run / cold).
+- ETL load path: 1,000,000 generated rows through validate -> transform -> COPY + partition swap, against
+  `psql \copy` of the same final rows into the same kind of table (ratio; goal <= 2x), and the ETL
+  process's peak RSS (goal < 300 MB). BENCH_ETL_ROWS changes the row count.
 Results go to reports/bench/results.json.
 """
 
@@ -21,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.etl_load import load_figure
 from ci.ansible import parse_recap
 from ci.dag_integrity import dag_files
 from ci.localcloud import Moto, free_port
@@ -110,13 +114,19 @@ def main() -> int:
     print("\nlint + unit wall time vs the one-minute push loop")
     print(f"  lint {loop['lint_seconds']:.1f}s + unit {loop['unit_seconds']:.1f}s = {loop['total_seconds']:.1f}s; "
           f"target {loop['target_seconds']:.0f}s; ratio {loop['ratio']:.2f}x")
+    etl = load_figure(int(os.environ.get("BENCH_ETL_ROWS", "1000000")))
+    print(f"\nETL load path, {etl['rows']:,} rows: validate -> transform -> COPY + swap vs psql \\copy")
+    print(f"  etl {etl['etl_seconds']:.2f}s (validate {etl['steps']['validate']:.2f}, transform "
+          f"{etl['steps']['transform']:.2f}, load {etl['steps']['load']:.2f}); plain copy "
+          f"{etl['plain_copy_seconds']:.2f}s; ratio {etl['ratio']:.2f}x (goal <= 2x); peak RSS "
+          f"{etl['peak_rss_mb']:.0f} MB (goal < 300 MB)")
     prov = provision_figure()
     print("\nprovision (local cloud): cold vs idempotent re-run")
     print(f"  cold {prov['cold_seconds']:.1f}s (changed={prov['cold_changed']}); re-run {prov['rerun_seconds']:.1f}s "
           f"(changed={prov['rerun_changed']}); ratio {prov['ratio']:.2f}x")
     out = REPORTS / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    results = {"dag_parse": parse, "push_loop": loop, "provision": prov}
+    results = {"dag_parse": parse, "push_loop": loop, "etl_load": etl, "provision": prov}
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nwritten {Path(out / 'results.json').relative_to(ROOT)}")
     return 0

@@ -10,6 +10,8 @@ import sys
 STAGES = {
     "lint": ("lint", "ruff, yamllint, ansible-lint, Jenkinsfile checks, JJB render"),
     "unit": ("unit", "pytest over tests/unit and tests/dags (DAG integrity + DAG logic)"),
+    "integration": ("integration", "tests/etl: the ETL DAGs end to end against S3 (moto) and PostgreSQL"),
+    "seed": ("seed", "upload a day of sample raw files to the environment's raw bucket"),
     "jenkinsfile-check": ("jenkinsfile_check", "check Jenkinsfiles: Groovy 2.4 parse + declarative structure"),
     "localcloud": ("localcloud", "the local default: up|down|status of the local AWS endpoint (moto)"),
     "cost": ("cost", "monthly cost estimate of an environment beside AWS MWAA's smallest"),

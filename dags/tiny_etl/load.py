@@ -47,7 +47,8 @@ class CsvStream(io.RawIOBase):
 
     def __init__(self, table: pa.Table, batch_rows: int = COPY_BATCH_ROWS) -> None:
         self._batches: Iterator[pa.RecordBatch] = iter(table.to_batches(max_chunksize=batch_rows))
-        self._buffer = b""
+        self._chunk = memoryview(b"")
+        self._pos = 0
         self.rows = 0
 
     def readable(self) -> bool:
@@ -62,16 +63,16 @@ class CsvStream(io.RawIOBase):
         return out.getvalue()
 
     def read(self, size: int = -1) -> bytes:
-        """Up to `size` bytes of CSV (all of it for -1)."""
-        while size < 0 or len(self._buffer) < size:
+        """Up to `size` bytes of CSV (the rest of the current batch for -1); b"" at the end."""
+        while self._pos >= len(self._chunk):  # the current batch is used up: render the next one
             try:
-                self._buffer += self._next_chunk()
+                self._chunk, self._pos = memoryview(self._next_chunk()), 0
             except StopIteration:
-                break
-        if size < 0:
-            size = len(self._buffer)
-        chunk, self._buffer = self._buffer[:size], self._buffer[size:]
-        return chunk
+                return b""
+        end = len(self._chunk) if size < 0 else min(len(self._chunk), self._pos + size)
+        out = self._chunk[self._pos:end].tobytes()
+        self._pos = end
+        return out
 
 
 def partition_name(source: Source, ds: dt.date) -> str:

@@ -21,6 +21,8 @@ def dedupe(table: pa.Table, key: tuple[str, ...]) -> tuple[pa.Table, pa.Table]:
     """(kept rows, duplicate rows): per key, the row with the highest `_row` is kept."""
     if table.num_rows == 0:
         return table, table
+    if len(key) == 1 and pc.count_distinct(table[key[0]]).as_py() == table.num_rows:
+        return table, table.slice(0, 0)  # no key repeats (the usual day): no grouping, no copy
     last = table.group_by(list(key), use_threads=False).aggregate([("_row", "max")])
     keep = pc.is_in(table["_row"], value_set=last["_row_max"])
     return table.filter(keep), table.filter(pc.invert(keep))
@@ -33,5 +35,5 @@ def transform(table: pa.Table, source: Source, ds: dt.date) -> tuple[pa.Table, p
     for derived in source.derived:
         a, b = (_exact(kept[f]) for f in derived.multiply)
         columns[derived.name] = pc.multiply_checked(a, b)
-    columns["ds"] = pa.array([ds] * kept.num_rows, pa.date32())
+    columns["ds"] = pa.repeat(pa.scalar(ds, pa.date32()), kept.num_rows)
     return pa.table(columns), duplicates

@@ -5,7 +5,9 @@ kept with its reason for the quarantine; good rows come out typed. Nothing is dr
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -33,44 +35,47 @@ class Validated:
     rows_in: int
 
 
-def _read_csv(data: bytes, source: Source) -> tuple[pa.Table, list[tuple[int, str]]]:
-    header = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip().lstrip("\ufeff")
-    found = [h.strip() for h in header.split(",")]
+CSV_BLOCK_BYTES = 1 << 20  # parse and validate 1 MiB at a time: memory stays flat in the file size
+
+
+def _header(data: bytes | Path) -> str:
+    if isinstance(data, Path):
+        with data.open("rb") as fh:
+            first = fh.readline()
+    else:
+        first = data.split(b"\n", 1)[0]
+    return first.decode("utf-8", "replace").strip().lstrip("\ufeff")
+
+
+def _csv_batches(data: bytes | Path, source: Source, bad: list[tuple[int, str]]) -> Iterator[pa.Table]:
+    found = [h.strip() for h in _header(data).split(",")]
     if found != source.column_names:
         raise RejectedFile(f"header {found} does not match the schema {source.column_names}")
-    bad: list[tuple[int, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         bad.append((row.number, f"expected {row.expected_columns} fields, found {row.actual_columns}: {row.text}"))
         return "skip"
 
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(use_threads=False),
+    reader = pacsv.open_csv(
+        str(data) if isinstance(data, Path) else pa.BufferReader(data),
+        read_options=pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
         convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(source.column_names, pa.string()),
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
-    return table, bad
+    for batch in reader:
+        yield pa.Table.from_batches([batch])
 
 
-def _read_jsonl(data: bytes, source: Source) -> tuple[pa.Table, list[tuple[int, str]]]:
+def _jsonl_batches(data: bytes | Path, source: Source) -> Iterator[pa.Table]:
     try:
-        table = pajson.read_json(io.BytesIO(data))
+        table = pajson.read_json(str(data) if isinstance(data, Path) else io.BytesIO(data))
     except pa.ArrowInvalid as exc:
         raise RejectedFile(f"not JSON lines: {exc}") from exc
     missing = [c for c in source.column_names if c not in table.column_names]
     if missing and table.num_rows:
         raise RejectedFile(f"fields {missing} missing from every record (schema {source.column_names})")
-    columns = {c: pc.cast(table[c], pa.string()) for c in source.column_names}
-    return pa.table(columns), []
-
-
-def read_raw(data: bytes, source: Source) -> tuple[pa.Table, list[tuple[int, str]]]:
-    """All columns as text, plus rows that could not even be split into fields (row number, reason)."""
-    if source.format == "csv":
-        return _read_csv(data, source)
-    return _read_jsonl(data, source)
+    yield pa.table({c: pc.cast(table[c], pa.string()) for c in source.column_names})
 
 
 def _parse(column: pa.ChunkedArray, kind: str) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
@@ -94,12 +99,10 @@ def _parse(column: pa.ChunkedArray, kind: str) -> tuple[pa.ChunkedArray, pa.Chun
     return values, pc.or_(pc.is_valid(values), pc.invert(present))
 
 
-def validate(data: bytes, source: Source) -> Validated:
-    """Check every row against the source's schema; raises RejectedFile for a file that is wrong whole."""
-    raw, unsplittable = read_raw(data, source)
+def _check(raw: pa.Table, source: Source, first_row: int) -> tuple[pa.Table, pa.Table]:
+    """(typed valid rows, rejected raw rows with reasons) of one batch of text rows."""
     n = raw.num_rows
-    # Delivery order of the parsed rows: dedupe keeps the last delivery of a key.
-    row_numbers = pa.array(range(1, n + 1), pa.int64())
+    row_numbers = pa.array(range(first_row, first_row + n), pa.int64())
     typed, reason = {}, pa.array([""] * n, pa.string())
     for col in source.columns:
         values, ok = _parse(raw[col.name], col.type)
@@ -110,12 +113,29 @@ def validate(data: bytes, source: Source) -> Validated:
             problem = pc.if_else(pc.and_(missing, ok), f"{col.name}: required but empty; ", problem)
         reason = pc.binary_join_element_wise(reason, problem, "")
     bad = pc.not_equal(reason, "")
-    typed_table = pa.table({**{c: typed[c] for c in source.column_names}, "_row": row_numbers})
-    valid = typed_table.filter(pc.invert(bad))
+    valid = pa.table({**{c: typed[c] for c in source.column_names}, "_row": row_numbers}).filter(pc.invert(bad))
     rejected = raw.append_column("_row", row_numbers).append_column("_reason", pc.utf8_rtrim(reason, "; ")).filter(bad)
+    return valid, rejected
+
+
+def validate(data: bytes | Path, source: Source) -> Validated:
+    """Check every row against the source's schema, a block at a time; raises RejectedFile for a file
+    that is wrong whole. `data` is the file's bytes or its path (streamed: memory stays flat)."""
+    unsplittable: list[tuple[int, str]] = []
+    batches = _csv_batches(data, source, unsplittable) if source.format == "csv" else _jsonl_batches(data, source)
+    valid, rejected, rows = [], [], 0
+    for raw in batches:
+        good, bad = _check(raw, source, rows + 1)
+        rows += raw.num_rows
+        valid.append(good)
+        if bad.num_rows:
+            rejected.append(bad)
     if unsplittable:
-        extra = pa.table({**{c: pa.array([None] * len(unsplittable), pa.string()) for c in source.column_names},
-                          "_row": pa.array([r for r, _ in unsplittable], pa.int64()),
-                          "_reason": pa.array([why for _, why in unsplittable], pa.string())})
-        rejected = pa.concat_tables([rejected, extra])
-    return Validated(valid=valid, rejected=rejected, rows_in=n + len(unsplittable))
+        rejected.append(pa.table({
+            **{c: pa.array([None] * len(unsplittable), pa.string()) for c in source.column_names},
+            "_row": pa.array([r for r, _ in unsplittable], pa.int64()),
+            "_reason": pa.array([why for _, why in unsplittable], pa.string())}))
+    empty = _check(pa.table({c: pa.array([], pa.string()) for c in source.column_names}), source, 1)
+    return Validated(valid=pa.concat_tables(valid) if valid else empty[0],
+                     rejected=pa.concat_tables(rejected) if rejected else empty[1],
+                     rows_in=rows + len(unsplittable))

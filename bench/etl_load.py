@@ -1,0 +1,66 @@
+"""Load-path benchmark: N generated rows through validate -> transform -> load, against `psql \\copy` of
+the same final rows into the same kind of table (a day partition with the same key), same cluster, same run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg2
+import pyarrow.csv as pacsv
+
+from ci import pgcluster
+from ci.paths import DAGS, ROOT
+from ci.sample_data import acme_orders_csv
+from tiny_etl.load import table_ddl
+from tiny_etl.tenant import load_tenant
+from tiny_etl.transform import transform
+from tiny_etl.validate import validate
+
+DAY = dt.date(2026, 11, 24)
+
+
+def load_figure(rows: int) -> dict:
+    """Time the ETL path (child process, with its peak RSS) and the plain COPY baseline."""
+    tenant = load_tenant(DAGS / "tenants" / "acme.yml")
+    source = tenant.sources[0]
+    with tempfile.TemporaryDirectory(prefix="bench-etl-") as tmp:
+        raw = Path(tmp) / "orders.csv"
+        raw.write_bytes(acme_orders_csv(DAY, rows, bad=0, duplicates=0))
+        final = Path(tmp) / "final.csv"
+        out = io.BytesIO()
+        pacsv.write_csv(transform(validate(raw.read_bytes(), source).valid, source, DAY)[0], out,
+                        write_options=pacsv.WriteOptions(include_header=True))
+        final.write_bytes(out.getvalue())
+        cluster = pgcluster.start(Path(tmp) / "pg")
+        try:
+            env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{DAGS}"}
+            proc = subprocess.run([sys.executable, "-m", "bench.etl_child", str(raw), cluster.dsn, DAY.isoformat()],
+                                  cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+            etl = json.loads(proc.stdout.strip().splitlines()[-1])
+            header = final.read_text().split("\n", 1)[0].replace('"', "")
+            with psycopg2.connect(cluster.dsn) as conn, conn.cursor() as cur:
+                cur.execute(table_ddl(tenant, source).replace(f".{source.table} (", ".plain_copy (", 1)
+                            .replace("PARTITION BY LIST (ds)", ""))
+            start = time.perf_counter()
+            subprocess.run([pgcluster.pg_bin("psql"), cluster.dsn, "-v", "ON_ERROR_STOP=1", "-q", "-c",
+                            f"\\copy tenant_acme.plain_copy ({header}) FROM '{final}' WITH (FORMAT csv, HEADER true)"],
+                           check=True, capture_output=True)
+            baseline = time.perf_counter() - start
+        finally:
+            cluster.stop()
+    return {"rows": rows, "etl_seconds": etl["total"], "steps": {k: etl[k] for k in ("validate", "transform", "load")},
+            "plain_copy_seconds": baseline, "ratio": etl["total"] / baseline, "peak_rss_mb": etl["peak_rss_mb"],
+            "rows_loaded": etl["rows_loaded"]}
+
+
+if __name__ == "__main__":
+    print(json.dumps(load_figure(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000), indent=2))

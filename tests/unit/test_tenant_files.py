@@ -1,0 +1,79 @@
+"""Tenant files: precise errors for malformed ones; one bad file never hides the other tenants' DAGs;
+a new tenant is one YAML file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ci.paths import DAGS, ROOT
+from tiny_etl.tenant import TenantFileError, load_tenant
+
+GOOD = (DAGS / "tenants" / "acme.yml").read_text()
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.yml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("schedule: \"0 3 * * *\"", "schedule: 3"), "acme.yml: schedule: expected a cron expression or preset such as "
+                                                 "@daily, got 3"),
+    (("format: csv", "format: xlsx"), "acme.yml: sources[0].format: expected one of csv, jsonl, got 'xlsx'"),
+    (("type: decimal", "type: money"), "acme.yml: sources[0].columns[5].type: expected one of int, decimal, text, "
+                                       "date, timestamp, got 'money'"),
+    (("key: [order_id]", "key: [id]"), "acme.yml: sources[0].key: expected column names among"),
+    (("tenant: acme", "tenant: Acme Corp"), "acme.yml: tenant: expected a lower-case identifier"),
+    (("start_date: 2026-11-01", "start_date: soon"), "acme.yml: start_date: expected a date such as 2026-11-01"),
+    (("retries: 2", "retries: 0"), "acme.yml: retries: expected a whole number >= 1, got 0"),
+    (("multiply: [quantity, unit_price]", "multiply: [quantity, product]"),
+     "acme.yml: sources[0].derived[0].multiply: expected two of the numeric columns"),
+    (("  - name: orders\n", "  - name: orders\n    oops: [\n"), "acme.yml:"),
+])
+def test_malformed_tenant_names_file_field_and_expectation(tmp_path, change, message):
+    old, new = change
+    assert old in GOOD
+    path = write(tmp_path, "acme", GOOD.replace(old, new, 1))
+    with pytest.raises(TenantFileError) as exc:
+        load_tenant(path)
+    assert message in str(exc.value)
+
+
+def _dag_ids(folder: Path) -> tuple[set[str], str]:
+    code = ("import json, sys; from ci.dag_integrity import load_dag_file; from pathlib import Path; "
+            "b = load_dag_file(Path(sys.argv[1])); print(json.dumps([sorted(b.dags), b.import_error]))")
+    proc = subprocess.run([sys.executable, "-c", code, str(folder / "tenant_etl.py")], cwd=ROOT,
+                          capture_output=True, text=True, check=True,
+                          env={"PYTHONPATH": f"{ROOT}:{folder}", "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                               "PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(folder / "home")})
+    import json
+
+    ids, error = json.loads(proc.stdout.strip().splitlines()[-1])
+    return set(ids), error or ""
+
+
+@pytest.fixture
+def dag_copy(tmp_path) -> Path:
+    folder = tmp_path / "dags"
+    shutil.copytree(DAGS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def test_bad_tenant_file_does_not_break_the_others(dag_copy):
+    (dag_copy / "tenants" / "broken.yml").write_text("tenant: broken\nowner: x\nschedule: '@daily'\n")
+    ids, error = _dag_ids(dag_copy)
+    assert error == ""
+    assert ids == {"tenant_etl__acme", "tenant_etl__globex"}
+
+
+def test_a_new_tenant_is_one_yaml_file(dag_copy):
+    (dag_copy / "tenants" / "initech.yml").write_text(GOOD.replace("tenant: acme", "tenant: initech"))
+    ids, _ = _dag_ids(dag_copy)
+    assert "tenant_etl__initech" in ids
