@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from pathlib import Path
 
 import pendulum
@@ -19,7 +20,8 @@ from airflow.sdk import DAG, TaskGroup, task
 from tiny_etl.assets import source_asset
 from tiny_etl.tenant import Source, Tenant, TenantFileError, load_tenant, tenant_files
 
-TENANTS = Path(__file__).parent / "tenants"
+# TINY_TENANTS_DIR: another folder of tenant files (tests; a deployment keeping tenants elsewhere).
+TENANTS = Path(os.environ.get("TINY_TENANTS_DIR", Path(__file__).parent / "tenants"))
 log = logging.getLogger(__name__)
 
 

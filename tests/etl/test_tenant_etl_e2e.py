@@ -84,6 +84,24 @@ def test_same_day_twice_gives_the_same_rows(first_runs, seeded):
     assert snapshot(seeded) == before
 
 
+def test_a_new_tenant_file_gives_a_working_dag(seeded, tmp_path, monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    tenants = tmp_path / "tenants"
+    tenants.mkdir()
+    acme = (DAGS / "tenants" / "acme.yml").read_text()
+    (tenants / "initech.yml").write_text(acme.replace("tenant: acme", "tenant: initech"))
+    monkeypatch.setenv("TINY_TENANTS_DIR", str(tenants))
+    for raw in sample_day(DAY, rows=50):
+        if raw.key.startswith("raw/acme/") and not raw.rejected_whole:
+            seeded.put(raw.key.replace("raw/acme/", "raw/initech/"), raw.body)
+    dag = DagBag(dag_folder=str(DAGS / "tenant_etl.py"), load_op_links=False).dags["tenant_etl__initech"]
+    for t in dag.tasks:
+        t.retries = 0
+    assert dag.test(logical_date=pendulum.datetime(DAY.year, DAY.month, DAY.day, tz="UTC")).state == "success"
+    assert seeded.query("SELECT count(*) FROM tenant_initech.orders WHERE ds = %s", (DAY,)) == [(50,)]
+
+
 def test_analytics_builds_daily_totals(first_runs, seeded):
     assert run_dag("tenant_analytics__acme", "tenant_analytics.py").state == "success"
     ((rows, total),) = seeded.query("SELECT rows, total FROM analytics.daily_totals WHERE tenant = 'acme' AND ds = %s",
