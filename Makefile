@@ -50,7 +50,7 @@ power: venv ## office hours: make power ENV=staging STATE=stopped|running
 cost: venv ## monthly estimate of ENV beside AWS MWAA's smallest environment
 	$(PY) -m ci cost --env $(ENV)
 
-configure deploy verify smoke: venv tools
+configure deploy verify smoke rebuild promote-check promote rollback: venv tools
 	$(PY) -m ci $@ --env $(ENV)
 
 bench: venv tools ## benchmarks: prints ratios against baselines, JSON in reports/bench/

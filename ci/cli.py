@@ -12,6 +12,7 @@ STAGES = {
     "unit": ("unit", "pytest over tests/unit and tests/dags (DAG integrity + DAG logic)"),
     "integration": ("integration", "tests/etl: the ETL DAGs end to end against S3 (moto) and PostgreSQL"),
     "seed": ("seed", "upload a day of sample raw files to the environment's raw bucket"),
+    "jenkins": ("jenkins", "Jenkins controller: sync jobs/, promote SHA --to ENV, status"),
     "jenkinsfile-check": ("jenkinsfile_check", "check Jenkinsfiles: Groovy 2.4 parse + declarative structure"),
     "localcloud": ("localcloud", "the local default: up|down|status of the local AWS endpoint (moto)"),
     "cost": ("cost", "monthly cost estimate of an environment beside AWS MWAA's smallest"),
@@ -23,6 +24,10 @@ STAGES = {
     "deploy": ("pending", "deploy one commit's DAG bundle onto the hosts"),
     "verify": ("pending", "testinfra against the hosts"),
     "smoke": ("pending", "trigger an ETL DAG through the Airflow API and check the warehouse"),
+    "rebuild": ("pending", "re-run site.yml against an environment (--limit, check-only)"),
+    "promote-check": ("pending", "refuse a SHA without a verification record"),
+    "promote": ("pending", "deploy a verified SHA's artifact to production, verify, audit"),
+    "rollback": ("pending", "return an environment to its previous release"),
 }
 ENVIRONMENTS = ("local", "staging", "production")
 

@@ -6,6 +6,7 @@ import argparse
 import shutil
 from pathlib import Path
 
+from ci.jenkins.render import JJB_ENV, job_files, render_argv
 from ci.jenkinsfile import check_files
 from ci.jenkinsfile.groovy import GroovyUnavailable, java_binary
 from ci.paths import REPORTS, ROOT, tool
@@ -23,11 +24,6 @@ TOOL_ENV = {
 def jenkinsfiles() -> list[Path]:
     """The repository's Jenkinsfile and the pipeline scripts the Jenkins jobs include."""
     return [ROOT / "Jenkinsfile", *sorted((ROOT / "jobs").glob("**/*.Jenkinsfile"))]
-
-
-def job_files() -> list[Path]:
-    """The jenkins-job-builder YAML files under jobs/."""
-    return sorted((ROOT / "jobs").glob("**/*.y*ml"))
 
 
 STEPS = ("ruff", "yamllint", "ansible-lint", "jenkinsfile-check", "codenarc", "jenkins-jobs")
@@ -82,8 +78,5 @@ def run(args: argparse.Namespace) -> int:
     jobs = job_files()
     if "jenkins-jobs" in wanted and jobs:
         shutil.rmtree(REPORTS / "jjb", ignore_errors=True)  # JJB refuses to write over a previous render
-        stage.command("jenkins-jobs", [
-            tool("jenkins-jobs"), "--conf", str(ROOT / "jobs" / "jenkins_jobs.ini"), "test", "--config-xml",
-            "-o", str(REPORTS / "jjb"), ":".join(str(p) for p in jobs),
-        ], env=TOOL_ENV)
+        stage.command("jenkins-jobs", render_argv(REPORTS / "jjb"), env={**TOOL_ENV, **JJB_ENV})
     return stage.finish()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-TRACKED_IN = {"configure": 5, "deploy": 5, "verify": 5, "smoke": 5}
+TRACKED_IN = {"configure": 5, "deploy": 5, "verify": 5, "smoke": 5, "rebuild": 5, "promote-check": 6,
+              "promote": 6, "rollback": 6}
 
 
 def run(args: argparse.Namespace) -> int:
