@@ -59,7 +59,7 @@ def load_figure(rows: int) -> dict:
             cluster.stop()
     return {"rows": rows, "etl_seconds": etl["total"], "steps": {k: etl[k] for k in ("validate", "transform", "load")},
             "plain_copy_seconds": baseline, "ratio": etl["total"] / baseline, "peak_rss_mb": etl["peak_rss_mb"],
-            "rows_loaded": etl["rows_loaded"]}
+            "rows_loaded": etl["rows_loaded"], "peak_rss_by_step_mb": etl["peak_rss_by_step_mb"]}
 
 
 if __name__ == "__main__":
