@@ -71,4 +71,22 @@ def playbook_argv(env: str, playbook: str, extra_vars: list[str]) -> list[str]:
     return argv
 
 
+def run_playbook_stage(stage_name: str, env: str, playbook: str, extra_vars: list[str]) -> int:
+    """A stage that runs one playbook against env's AWS API (local: the local cloud) and reports."""
+    import yaml
+
+    from ci.runner import Stage
+
+    stage = Stage(stage_name)
+    region = yaml.safe_load((ROOT / "inventory" / env / "group_vars" / "all.yml").read_text())["aws_region"]
+    try:
+        aws_env, endpoint_vars = aws_target(env, region)
+    except LocalCloudError as exc:
+        stage.fail("local cloud", str(exc))
+        return stage.finish()
+    stage.command(f"ansible-playbook {playbook}", playbook_argv(env, playbook, extra_vars) + endpoint_vars,
+                  env={**ANSIBLE_ENV, **aws_env}, stream=True)
+    return stage.finish()
+
+
 __all__ = ["ANSIBLE_ENV", "LocalCloudError", "Recap", "aws_target", "parse_recap", "playbook_argv"]

@@ -10,19 +10,15 @@ A tenant file that does not parse is skipped here (its error is logged) and fail
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import os
 from pathlib import Path
 
 import pendulum
 from airflow.sdk import DAG, TaskGroup, task
 
 from tiny_etl.assets import source_asset
-from tiny_etl.tenant import Source, Tenant, TenantFileError, load_tenant, tenant_files
+from tiny_etl.tenant import Source, Tenant, tenants_folder, valid_tenants
 
-# TINY_TENANTS_DIR: another folder of tenant files (tests; a deployment keeping tenants elsewhere).
-TENANTS = Path(os.environ.get("TINY_TENANTS_DIR", Path(__file__).parent / "tenants"))
-log = logging.getLogger(__name__)
+TENANTS = tenants_folder(Path(__file__).parent)
 
 
 def _source_tasks(tenant: Tenant, source: Source) -> None:
@@ -85,10 +81,5 @@ def build(tenant: Tenant) -> DAG:
     return dag
 
 
-for _path in tenant_files(TENANTS):
-    try:
-        _tenant = load_tenant(_path)
-    except TenantFileError as _exc:
-        log.error("tenant file skipped: %s", _exc)
-        continue
+for _tenant in valid_tenants(TENANTS):
     globals()[f"tenant_etl__{_tenant.tenant}"] = build(_tenant)

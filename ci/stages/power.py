@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-import yaml
-
-from ci.ansible import ANSIBLE_ENV, LocalCloudError, aws_target, playbook_argv
-from ci.paths import ROOT
-from ci.runner import Stage
+from ci.ansible import run_playbook_stage
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,14 +14,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Stop or start the environment's EC2 host and database."""
-    stage = Stage("power")
-    region = yaml.safe_load((ROOT / "inventory" / args.env / "group_vars" / "all.yml").read_text())["aws_region"]
-    try:
-        env, endpoint_vars = aws_target(args.env, region)
-    except LocalCloudError as exc:
-        stage.fail("local cloud", str(exc))
-        return stage.finish()
-    stage.command(f"ansible-playbook power.yml ({args.state})",
-                  playbook_argv(args.env, "power.yml", [f"power_state={args.state}"]) + endpoint_vars,
-                  env={**ANSIBLE_ENV, **env}, stream=True)
-    return stage.finish()
+    return run_playbook_stage("power", args.env, "power.yml", [f"power_state={args.state}"])

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-import yaml
-
-from ci.ansible import ANSIBLE_ENV, LocalCloudError, aws_target, playbook_argv
-from ci.paths import ROOT
-from ci.runner import Stage
+from ci.ansible import run_playbook_stage
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,14 +15,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Remove the environment (the playbook itself refuses production without confirmation)."""
-    stage = Stage("teardown")
-    region = yaml.safe_load((ROOT / "inventory" / args.env / "group_vars" / "all.yml").read_text())["aws_region"]
-    try:
-        env, endpoint_vars = aws_target(args.env, region)
-    except LocalCloudError as exc:
-        stage.fail("local cloud", str(exc))
-        return stage.finish()
     extra = [*args.extra_vars, f"teardown_confirm={args.confirm}"]
-    stage.command("ansible-playbook teardown.yml", playbook_argv(args.env, "teardown.yml", extra) + endpoint_vars,
-                  env={**ANSIBLE_ENV, **env}, stream=True)
-    return stage.finish()
+    return run_playbook_stage("teardown", args.env, "teardown.yml", extra)

@@ -7,7 +7,10 @@ was expected, so a typo in one tenant's file is reported precisely and never hid
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import yaml
 TYPES = ("int", "decimal", "text", "date", "timestamp")
 FORMATS = ("csv", "jsonl")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+log = logging.getLogger(__name__)
 
 
 class TenantFileError(ValueError):
@@ -165,3 +169,18 @@ def load_tenant(path: Path) -> Tenant:
 def tenant_files(folder: Path) -> list[Path]:
     """The tenant files of a folder (*.yml), sorted."""
     return sorted(folder.glob("*.yml"))
+
+
+def tenants_folder(dags_folder: Path) -> Path:
+    """dags/tenants, or TINY_TENANTS_DIR (tests; a deployment keeping tenant files elsewhere)."""
+    return Path(os.environ.get("TINY_TENANTS_DIR", dags_folder / "tenants"))
+
+
+def valid_tenants(folder: Path) -> Iterator[Tenant]:
+    """Every tenant whose file is valid; a broken file is logged and skipped, never hiding the others
+    (the DAG integrity suite fails on it, naming the file and field)."""
+    for path in tenant_files(folder):
+        try:
+            yield load_tenant(path)
+        except TenantFileError as exc:
+            log.error("tenant file skipped: %s", exc)
