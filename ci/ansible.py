@@ -73,12 +73,11 @@ def playbook_argv(env: str, playbook: str, extra_vars: list[str]) -> list[str]:
 
 def run_playbook_stage(stage_name: str, env: str, playbook: str, extra_vars: list[str]) -> int:
     """A stage that runs one playbook against env's AWS API (local: the local cloud) and reports."""
-    import yaml
-
+    from ci.cost import environment_vars
     from ci.runner import Stage
 
     stage = Stage(stage_name)
-    region = yaml.safe_load((ROOT / "inventory" / env / "group_vars" / "all.yml").read_text())["aws_region"]
+    region = environment_vars(env)["aws_region"]
     try:
         aws_env, endpoint_vars = aws_target(env, region)
     except LocalCloudError as exc:

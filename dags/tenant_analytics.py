@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pendulum
 from airflow.sdk import DAG, task
 
 from tiny_etl.assets import source_asset
@@ -24,11 +23,11 @@ def build(tenant: Tenant) -> DAG:
     with DAG(
         dag_id=f"tenant_analytics__{tenant.tenant}",
         schedule=[source_asset(tenant, s) for s in tenant.sources],
-        start_date=pendulum.datetime(tenant.start_date.year, tenant.start_date.month, tenant.start_date.day, tz="UTC"),
+        start_date=tenant.start_datetime,
         catchup=False,
         max_active_runs=1,
         tags=["analytics", f"tenant:{tenant.tenant}"],
-        default_args={"owner": tenant.owner, "retries": tenant.retries, "retry_delay": dt.timedelta(minutes=5)},
+        default_args=tenant.default_args,
         doc_md=__doc__,
     ) as dag:
 

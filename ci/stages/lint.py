@@ -6,6 +6,7 @@ import argparse
 import shutil
 from pathlib import Path
 
+from ci.ansible import ANSIBLE_ENV
 from ci.jenkins.render import JJB_ENV, job_files, render_argv
 from ci.jenkinsfile import check_files
 from ci.jenkinsfile.groovy import GroovyUnavailable, java_binary
@@ -13,12 +14,6 @@ from ci.paths import REPORTS, ROOT, tool
 from ci.runner import Stage, StepFailed
 
 NPM_BIN = ROOT / "requirements" / "npm" / "node_modules" / ".bin"
-# Keep Ansible's and JJB's caches in the work tree, not in the user's home.
-TOOL_ENV = {
-    "ANSIBLE_HOME": str(ROOT / ".cache" / "ansible"),
-    "ANSIBLE_LOCAL_TEMP": str(ROOT / ".cache" / "ansible" / "tmp"),
-    "XDG_CACHE_HOME": str(ROOT / ".cache"),
-}
 
 
 def jenkinsfiles() -> list[Path]:
@@ -70,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if "yamllint" in wanted:
         stage.command("yamllint", [tool("yamllint"), "--strict", "."])
     if "ansible-lint" in wanted:
-        stage.command("ansible-lint", [tool("ansible-lint"), "--offline", "ansible/"], env=TOOL_ENV)
+        stage.command("ansible-lint", [tool("ansible-lint"), "--offline", "ansible/"], env=ANSIBLE_ENV)
     if "jenkinsfile-check" in wanted:
         stage.call("jenkinsfile-check", lambda: _jenkinsfile_step(files))
     if "codenarc" in wanted:
@@ -78,5 +73,5 @@ def run(args: argparse.Namespace) -> int:
     jobs = job_files()
     if "jenkins-jobs" in wanted and jobs:
         shutil.rmtree(REPORTS / "jjb", ignore_errors=True)  # JJB refuses to write over a previous render
-        stage.command("jenkins-jobs", render_argv(REPORTS / "jjb"), env={**TOOL_ENV, **JJB_ENV})
+        stage.command("jenkins-jobs", render_argv(REPORTS / "jjb"), env=JJB_ENV)
     return stage.finish()

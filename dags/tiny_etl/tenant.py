@@ -77,6 +77,16 @@ class Tenant:
         """The tenant's warehouse schema."""
         return f"tenant_{self.tenant}"
 
+    @property
+    def start_datetime(self) -> dt.datetime:
+        """start_date as the UTC midnight Airflow schedules from."""
+        return dt.datetime.combine(self.start_date, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def default_args(self) -> dict:
+        """Task defaults shared by all of the tenant's DAGs: its owner and retries."""
+        return {"owner": self.owner, "retries": self.retries, "retry_delay": dt.timedelta(minutes=5)}
+
 
 def _fail(path: Path, where: str, expected: str, got: object) -> TenantFileError:
     return TenantFileError(f"{path}: {where}: expected {expected}, got {got!r}")
@@ -93,6 +103,14 @@ def _get(data: dict, key: str, path: Path, where: str, kind: type, expected: str
     return value
 
 
+def _choice(data: dict, key: str, path: Path, where: str, choices: tuple[str, ...]) -> str:
+    expected = f"one of {', '.join(choices)}"
+    value = _get(data, key, path, where, str, expected)
+    if value not in choices:
+        raise _fail(path, f"{where}{key}", expected, value)
+    return value
+
+
 def _identifier(value: str, path: Path, where: str) -> str:
     if not IDENTIFIER.match(value):
         raise _fail(path, where, "a lower-case identifier (a-z, 0-9, _; starting with a letter)", value)
@@ -104,9 +122,7 @@ def _source(data: object, path: Path, index: int) -> Source:
     if not isinstance(data, dict):
         raise _fail(path, f"sources[{index}]", "a mapping", data)
     name = _identifier(_get(data, "name", path, where, str, "a source name"), path, f"{where}name")
-    fmt = _get(data, "format", path, where, str, f"one of {', '.join(FORMATS)}")
-    if fmt not in FORMATS:
-        raise _fail(path, f"{where}format", f"one of {', '.join(FORMATS)}", fmt)
+    fmt = _choice(data, "format", path, where, FORMATS)
     table = _identifier(_get(data, "table", path, where, str, "a table name"), path, f"{where}table")
     raw_columns = _get(data, "columns", path, where, list, "a list of {name, type, required}")
     columns = []
@@ -115,9 +131,7 @@ def _source(data: object, path: Path, index: int) -> Source:
         if not isinstance(col, dict):
             raise _fail(path, f"{where}columns[{j}]", "a mapping {name, type, required}", col)
         cname = _identifier(_get(col, "name", path, cw, str, "a column name"), path, f"{cw}name")
-        ctype = _get(col, "type", path, cw, str, f"one of {', '.join(TYPES)}")
-        if ctype not in TYPES:
-            raise _fail(path, f"{cw}type", f"one of {', '.join(TYPES)}", ctype)
+        ctype = _choice(col, "type", path, cw, TYPES)
         columns.append(Column(cname, ctype, _get(col, "required", path, cw, bool, "true or false", False)))
     names = [c.name for c in columns]
     if not columns or len(set(names)) != len(names) or "ds" in names:
