@@ -10,16 +10,23 @@ PY := $(VENV)/bin/python
 NPM_DIR := requirements/npm
 STAMPS := .cache/stamps
 
-.PHONY: help up down test lint unit integration seed provision aws-policy teardown power cost configure deploy verify smoke bench venv tools \
-	clean distclean
+.PHONY: help up down test lint unit integration seed localcloud provision aws-policy teardown power cost configure deploy verify \
+	smoke rebuild rollback password promote-check promote bench venv tools clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-up: lint unit provision ## the main job on the local default: lint, unit, provision (ENV=local)
+up: lint unit localcloud provision configure deploy verify smoke ## the whole pipeline on the local default
+	@$(PY) -m ci localcloud info
 
-down: venv ## stop the local default (the local cloud's processes, by PID)
+down: venv ## remove the local default: host containers, network, moto and the engine it started (by PID)
 	$(PY) -m ci localcloud down
+
+localcloud: venv tools ## start the local default: Docker engine, base image, hosts, AWS endpoint
+	$(PY) -m ci localcloud up
+
+password: venv ## print ENV's Airflow admin password (read from the secret store; shown on your terminal only)
+	@$(PY) -m ci password --env $(ENV)
 
 test: lint unit integration aws-policy ## the whole test suite (what .ci/run and CI run)
 
@@ -50,8 +57,29 @@ power: venv ## office hours: make power ENV=staging STATE=stopped|running
 cost: venv ## monthly estimate of ENV beside AWS MWAA's smallest environment
 	$(PY) -m ci cost --env $(ENV)
 
-configure deploy verify smoke rebuild promote-check promote rollback: venv tools
-	$(PY) -m ci $@ --env $(ENV)
+configure: venv tools ## site.yml on ENV's hosts (base, database, Airflow)
+	$(PY) -m ci configure --env $(ENV)
+
+deploy: venv tools ## this commit's DAG bundle onto ENV's hosts (SHA=... for another commit)
+	$(PY) -m ci deploy --env $(ENV) $(if $(SHA),--sha $(SHA))
+
+verify: venv tools ## testinfra (tests/infra) against ENV's hosts
+	$(PY) -m ci verify --env $(ENV)
+
+smoke: venv tools ## seed a day, run the tenant ETL DAG through the Airflow API, check the warehouse
+	$(PY) -m ci smoke --env $(ENV)
+
+rebuild: venv tools ## re-run site.yml on ENV (LIMIT=hosts, CHECK=1 for check-only drift detection)
+	$(PY) -m ci rebuild --env $(ENV) $(if $(LIMIT),--limit $(LIMIT)) $(if $(CHECK),--check)
+
+rollback: venv tools ## ENV's hosts return to the previous DAG release
+	$(PY) -m ci rollback --env $(ENV)
+
+promote-check: venv ## is SHA verified on ENV (make promote-check SHA=... ENV=staging)
+	$(PY) -m ci promote-check --env $(ENV) --sha "$(SHA)"
+
+promote: venv tools ## deploy a verified SHA from FROM to TO, verify, audit (SHA=... FROM=staging TO=production)
+	$(PY) -m ci promote --sha "$(SHA)" --from $(or $(FROM),staging) --to $(or $(TO),production)
 
 bench: venv tools ## benchmarks: prints ratios against baselines, JSON in reports/bench/
 	$(PY) -m bench

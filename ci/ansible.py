@@ -6,9 +6,13 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ci.localcloud import LocalCloudError, Moto, aws_environment
+from ci.localcloud import LOCAL_ENVS, LocalCloudError, Moto, aws_environment
 from ci.paths import ROOT, tool
+
+if TYPE_CHECKING:
+    from ci.runner import Stage
 
 ANSIBLE_DIR = ROOT / "ansible"
 WORK = ROOT / ".work"
@@ -17,6 +21,7 @@ ANSIBLE_ENV = {
     "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
     "ANSIBLE_HOME": str(ROOT / ".cache" / "ansible"),
     "ANSIBLE_LOCAL_TEMP": str(ROOT / ".cache" / "ansible" / "tmp"),
+    "ANSIBLE_SSH_CONTROL_PATH_DIR": str(ROOT / ".cache" / "ansible" / "cp"),
     "ANSIBLE_FORCE_COLOR": "0",
 }
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
@@ -56,7 +61,7 @@ def aws_target(env: str, region: str) -> tuple[dict[str, str], list[str]]:
     local: the local cloud's moto endpoint (started if needed) with throwaway credentials; staging and
     production: nothing, the AWS credentials come from the caller (Jenkins' withCredentials).
     """
-    if env != "local":
+    if env not in LOCAL_ENVS:
         return {}, []
     state = Moto().up()
     local_ssh_public_key()
@@ -71,21 +76,33 @@ def playbook_argv(env: str, playbook: str, extra_vars: list[str]) -> list[str]:
     return argv
 
 
-def run_playbook_stage(stage_name: str, env: str, playbook: str, extra_vars: list[str]) -> int:
-    """A stage that runs one playbook against env's AWS API (local: the local cloud) and reports."""
+def run_playbook_stage(stage_name: str, env: str, playbook: str, extra_vars: list[str],
+                       options: list[str] | None = None, stage: Stage | None = None) -> int:
+    """A stage that runs one playbook against env's AWS API (local: the local cloud) and reports.
+
+    `options` are further ansible-playbook arguments (--limit, --check, --diff); pass `stage` to add the
+    playbook as one step of a larger stage (then the caller finishes it).
+    """
     from ci.cost import environment_vars
     from ci.runner import Stage
 
-    stage = Stage(stage_name)
+    own = stage is None
+    stage = stage or Stage(stage_name)
     region = environment_vars(env)["aws_region"]
     try:
         aws_env, endpoint_vars = aws_target(env, region)
     except LocalCloudError as exc:
         stage.fail("local cloud", str(exc))
+        return stage.finish() if own else 1
+    result = stage.command(f"ansible-playbook {playbook}",
+                           playbook_argv(env, playbook, extra_vars) + endpoint_vars + list(options or []),
+                           env={**ANSIBLE_ENV, **aws_env}, stream=True)
+    for recap in parse_recap(result.output):
+        print(f"recap {recap.host}: ok={recap.ok} changed={recap.changed} failed={recap.failed} "
+              f"unreachable={recap.unreachable}")
+    if own:
         return stage.finish()
-    stage.command(f"ansible-playbook {playbook}", playbook_argv(env, playbook, extra_vars) + endpoint_vars,
-                  env={**ANSIBLE_ENV, **aws_env}, stream=True)
-    return stage.finish()
+    return 0 if result.ok else 1
 
 
 __all__ = ["ANSIBLE_ENV", "LocalCloudError", "Recap", "aws_target", "parse_recap", "playbook_argv"]

@@ -14,22 +14,23 @@ STAGES = {
     "seed": ("seed", "upload a day of sample raw files to the environment's raw bucket"),
     "jenkins": ("jenkins", "Jenkins controller: sync jobs/, promote SHA --to ENV, status"),
     "jenkinsfile-check": ("jenkinsfile_check", "check Jenkinsfiles: Groovy 2.4 parse + declarative structure"),
-    "localcloud": ("localcloud", "the local default: up|down|status of the local AWS endpoint (moto)"),
+    "localcloud": ("localcloud", "the local default: Docker engine, base image, hosts, AWS endpoint: up|down|status"),
     "cost": ("cost", "monthly cost estimate of an environment beside AWS MWAA's smallest"),
     "provision": ("provision", "provision AWS (or the local endpoint) with amazon.aws"),
     "power": ("power", "office hours: stop or start an environment's EC2 host and database"),
     "aws-policy": ("aws_policy", "tests/aws: check the provisioned state through the AWS API"),
     "teardown": ("teardown", "remove an environment (production needs --confirm production)"),
-    "configure": ("pending", "run site.yml on the hosts"),
-    "deploy": ("pending", "deploy one commit's DAG bundle onto the hosts"),
-    "verify": ("pending", "testinfra against the hosts"),
-    "smoke": ("pending", "trigger an ETL DAG through the Airflow API and check the warehouse"),
-    "rebuild": ("pending", "re-run site.yml against an environment (--limit, check-only)"),
-    "promote-check": ("pending", "refuse a SHA without a verification record"),
-    "promote": ("pending", "deploy a verified SHA's artifact to production, verify, audit"),
-    "rollback": ("pending", "return an environment to its previous release"),
+    "configure": ("configure", "run site.yml on the hosts"),
+    "deploy": ("deploy", "deploy one commit's DAG bundle onto the hosts"),
+    "verify": ("verify", "testinfra against the hosts"),
+    "smoke": ("smoke", "trigger an ETL DAG through the Airflow API and check the warehouse"),
+    "rebuild": ("rebuild", "re-run site.yml against an environment (--limit, check-only)"),
+    "password": ("password", "print the Airflow admin password from the secret store (terminal only)"),
+    "promote-check": ("promote_check", "refuse a SHA without a verification record"),
+    "promote": ("promote", "deploy a verified SHA's artifact to production, verify, audit"),
+    "rollback": ("rollback", "return an environment to its previous release"),
 }
-ENVIRONMENTS = ("local", "staging", "production")
+ENVIRONMENTS = ("local", "local-prod", "staging", "production")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,11 @@ needs=(
   "npm|command -v npm"
   "python3-venv|python3 -c 'import ensurepip, venv'"
   "postgresql|ls /usr/lib/postgresql/*/bin/initdb"
+  "docker.io|command -v dockerd"
+  "debootstrap|command -v debootstrap"
+  "iproute2|command -v ip"
+  "chromium|command -v chromium"
+  "chromium-driver|command -v chromedriver"
 )
 missing=()
 for entry in "${needs[@]}"; do

@@ -24,6 +24,9 @@ STATE_DIR = Path(os.environ.get("TINY_LOCALCLOUD_DIR", ROOT / ".work" / "localcl
 LOCAL_AMIS = ROOT / "ci" / "data" / "local_amis.json"
 DEFAULT_HOST = os.environ.get("TINY_MOTO_HOST", "127.0.0.1")
 DEFAULT_PORT = int(os.environ.get("TINY_MOTO_PORT", "5000"))
+# Environments the local cloud holds: `local` (the default) and `local-prod`, the production stand-in of
+# the promotion path. Every other environment is real AWS.
+LOCAL_ENVS = ("local", "local-prod")
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 

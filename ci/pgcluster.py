@@ -68,7 +68,7 @@ def start(base: Path) -> Cluster:
             os.chmod(parent, parent.stat().st_mode | 0o011)  # noqa: S103 - traverse only, no read
         shutil.chown(base, "postgres")
         shutil.chown(socket_dir, "postgres")
-        os.chmod(base, 0o755)  # noqa: S103 - the cluster's own folder
+        os.chmod(base, 0o755)  # noqa: S103 - the cluster's own folder  # nosec B103
     port = free_port()
     _as_owner([pg_bin("initdb"), "-D", str(data_dir), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"],
               data_dir)

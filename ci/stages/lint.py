@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 from ci.ansible import ANSIBLE_ENV
@@ -21,7 +23,17 @@ def jenkinsfiles() -> list[Path]:
     return [ROOT / "Jenkinsfile", *sorted((ROOT / "jobs").glob("**/*.Jenkinsfile"))]
 
 
-STEPS = ("ruff", "yamllint", "ansible-lint", "jenkinsfile-check", "codenarc", "jenkins-jobs")
+STEPS = ("ruff", "bandit", "secrets", "yamllint", "ansible-lint", "jenkinsfile-check", "codenarc", "jenkins-jobs")
+SECRETS_BASELINE = ROOT / ".secrets.baseline"
+# Lock files are hashes by nature; fixtures hold deliberate nonsense. The same patterns are in the baseline.
+SECRETS_EXCLUDED = re.compile(r"^(requirements/.*\.txt|requirements/npm/package-lock\.json|tests/fixtures/.*)$")
+
+
+def tracked_files() -> list[str]:
+    """Files git tracks (and new ones it would track): what a secrets scan must cover."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "--cached", "--others", "--exclude-standard"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    return [name for name in listed if not SECRETS_EXCLUDED.match(name) and (ROOT / name).is_file()]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +74,13 @@ def run(args: argparse.Namespace) -> int:
     stage = Stage("lint")
     if "ruff" in wanted:
         stage.command("ruff", [tool("ruff"), "check", "."])
+    if "bandit" in wanted:
+        # Medium and high severity fail the push; low ones (every subprocess call of a CI tool) do not.
+        stage.command("bandit", [tool("bandit"), "-q", "-r", "ci", "dags", "-ll", "-f", "custom",
+                                 "--msg-template", "{relpath}:{line}: {test_id} [{severity}] {msg}"])
+    if "secrets" in wanted:
+        stage.command("secrets", [tool("detect-secrets-hook"), "--baseline", str(SECRETS_BASELINE),
+                                  *tracked_files()])
     if "yamllint" in wanted:
         stage.command("yamllint", [tool("yamllint"), "--strict", "."])
     if "ansible-lint" in wanted:

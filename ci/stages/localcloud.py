@@ -1,33 +1,118 @@
-"""`python -m ci localcloud up|down|status`: the embedded local default (today: the AWS endpoint)."""
+"""`python -m ci localcloud up|down|status`: the embedded local default.
+
+up: the Docker engine (started if none runs), the base image (built if its recipe changed), the project
+network, the AWS endpoint (moto, on the network's gateway so the hosts reach it), the Airflow host and the
+database host, and the inventory that names them. down: all of that in reverse, by container name and
+PID; the image cache stays.
+"""
 
 from __future__ import annotations
 
 import argparse
+import time
 
-from ci.localcloud import DEFAULT_HOST, DEFAULT_PORT, LocalCloudError, Moto
+from ci import base_image, local_hosts
+from ci.docker_engine import Engine, EngineError
+from ci.localcloud import DEFAULT_PORT, LOCAL_ENVS, LocalCloudError, Moto
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The action, and where moto listens."""
-    parser.add_argument("action", choices=("up", "down", "status"))
-    parser.add_argument("--host", default=DEFAULT_HOST, help="address moto listens on (default: %(default)s)")
+    """The action; `--aws-only` keeps the old moto-only local cloud (no Docker)."""
+    parser.add_argument("action", choices=("up", "down", "status", "info"))
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="moto's port (default: %(default)s)")
+    parser.add_argument("--aws-only", action="store_true", help="only the AWS endpoint, on 127.0.0.1 (no hosts)")
+
+
+def up(env: str, port: int) -> int:
+    """Start everything the local default needs; print where each part is."""
+    engine_started = time.monotonic()
+    engine = Engine().up()
+    print(f"docker engine        {engine.host}" + (f"  pid {engine.pid}" if engine.pid else "  (already running)")
+          + f"  {time.monotonic() - engine_started:.1f} s")
+    image = base_image.ensure(engine)
+    print(f"base image           {image}")
+    local_hosts.ensure_network(engine)
+    print(f"network              {local_hosts.NETWORK}  {local_hosts.SUBNET}")
+    moto = Moto()
+    running = moto.state()
+    if running and running.host != local_hosts.gateway():
+        raise LocalCloudError(f"moto already runs on {running.host}:{running.port}, which the hosts cannot reach: "
+                              "run `make down` first")
+    state = moto.up(local_hosts.gateway(), port)
+    print(f"aws endpoint (moto)  {state.url}  pid {state.pid}")
+    from ci.ansible import local_ssh_public_key
+
+    local_ssh_public_key()
+    for host in local_hosts.hosts(env):
+        started = time.monotonic()
+        local_hosts.start_host(engine, image, host)
+        print(f"{host.role + ' host':<20} {host.hostname}  {host.ip}  container {host.container}  "
+              f"booted in {time.monotonic() - started:.1f} s")
+    print(f"inventory            {local_hosts.write_inventory(env, state.url)}")
+    return 0
+
+
+def down(env: str) -> int:
+    """Remove the hosts, the network, moto and the engine this project started."""
+    engine = Engine()
+    running = engine.state()
+    if running:
+        for name in local_hosts.remove_hosts(running, env):
+            print(f"removed container    {name}")
+        if not local_hosts.running_hosts(running) and local_hosts.remove_network(running):
+            print(f"removed network      {local_hosts.NETWORK}")
+    else:
+        local_hosts.inventory_file(env).unlink(missing_ok=True)
+    if not (running and local_hosts.running_hosts(running)):
+        print("aws endpoint (moto)  stopped" if Moto().down() else "aws endpoint (moto)  was not running")
+        others = local_hosts.other_containers(running) if running else []
+        if others:
+            print(f"docker engine        left running: other containers use it ({', '.join(others)})")
+        elif engine.down():
+            print("docker engine        stopped (the image cache stays in .work/docker)")
+    return 0
+
+
+def status(env: str) -> int:
+    """What runs now; exit 3 when nothing does."""
+    state = Moto().state()
+    print(f"aws endpoint (moto)  {state.url}  pid {state.pid}" if state else "aws endpoint (moto)  not running")
+    engine = Engine().state()
+    names = local_hosts.running_hosts(engine) if engine else []
+    print(f"docker engine        {engine.host if engine else 'not running'}")
+    for name in names:
+        print(f"host container       {name}")
+    return 0 if state or names else 3
+
+
+def info(env: str) -> int:
+    """Where the user opens Airflow and how they log in (the end of `make up`)."""
+    print(f"\nAirflow UI   {local_hosts.ui_url(env)}  (user admin)")
+    print(f"password     make password ENV={env}   (read from the secret store, never written to a file)")
+    airflow, database = local_hosts.hosts(env)
+    print(f"ssh          ssh -i {local_hosts.SSH_KEY} admin@{airflow.ip}")
+    print(f"database     {database.ip}:5432 (the RDS stand-in)")
+    print("stop it      make down")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     """Start, stop or describe the local cloud."""
-    moto = Moto()
-    if args.action == "up":
-        try:
-            state = moto.up(args.host, args.port)
-        except LocalCloudError as exc:
-            print(f"localcloud up failed: {exc}")
-            return 1
-        print(f"aws endpoint (moto)  {state.url}  pid {state.pid}  log {state.log}")
-        return 0
-    if args.action == "down":
-        print("aws endpoint (moto)  stopped" if moto.down() else "aws endpoint (moto)  was not running")
-        return 0
-    state = moto.state()
-    print(f"aws endpoint (moto)  {state.url}  pid {state.pid}" if state else "aws endpoint (moto)  not running")
-    return 0 if state else 3
+    if args.env not in LOCAL_ENVS:
+        print(f"localcloud {args.action} failed: the local cloud holds {' and '.join(LOCAL_ENVS)}, not {args.env}")
+        return 2
+    try:
+        if args.action == "up" and args.aws_only:
+            state = Moto().up(port=args.port)
+            print(f"aws endpoint (moto)  {state.url}  pid {state.pid}  log {state.log}")
+            return 0
+        if args.action == "up":
+            return up(args.env, args.port)
+        if args.action == "down":
+            return down(args.env)
+        if args.action == "info":
+            return info(args.env)
+        return status(args.env)
+    except (EngineError, LocalCloudError) as exc:
+        print(f"localcloud {args.action} failed: {exc}")
+        return 1

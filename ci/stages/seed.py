@@ -6,10 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-import boto3
-import yaml
-
-from ci.ansible import WORK, aws_target
+from ci.platform import Platform, PlatformError
 from ci.sample_data import sample_day
 
 
@@ -19,23 +16,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=int, default=1000)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Upload the sample objects; print each key."""
-    outputs_file = WORK / args.env / "provision-outputs.yml"
-    if not outputs_file.exists():
-        print(f"seed failed: {outputs_file} not found: run `make provision ENV={args.env}` first")
-        return 1
-    outputs = yaml.safe_load(outputs_file.read_text())
-    env, _ = aws_target(args.env, outputs["aws_region"])
-    s3 = boto3.client("s3", region_name=outputs["aws_region"], endpoint_url=env.get("AWS_ENDPOINT_URL"),
-                      aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-                      aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"))
-    bucket = outputs["buckets"]["raw"]
-    for raw in sample_day(args.day, rows=args.rows):
+def upload_sample_day(platform: Platform, day: dt.date, rows: int) -> list[str]:
+    """Put the day's sample objects into the raw bucket; their s3:// addresses with sizes."""
+    s3 = platform.client("s3")
+    bucket = platform.bucket("raw")
+    uploaded = []
+    for raw in sample_day(day, rows=rows):
         try:
             s3.put_object(Bucket=bucket, Key=raw.key, Body=raw.body)
-        except s3.exceptions.NoSuchBucket:
-            print(f"seed failed: bucket {bucket} does not exist in {args.env}: run `make provision ENV={args.env}`")
-            return 1
-        print(f"s3://{bucket}/{raw.key}  {len(raw.body)} bytes")
+        except s3.exceptions.NoSuchBucket as exc:
+            raise PlatformError(f"bucket {bucket} does not exist in {platform.env}: "
+                                f"run `make provision ENV={platform.env}`") from exc
+        uploaded.append(f"s3://{bucket}/{raw.key}  {len(raw.body)} bytes")
+    return uploaded
+
+
+def run(args: argparse.Namespace) -> int:
+    """Upload the sample objects; print each key."""
+    try:
+        for line in upload_sample_day(Platform.load(args.env), args.day, args.rows):
+            print(line)
+    except PlatformError as exc:
+        print(f"seed failed: {exc}")
+        return 1
     return 0

@@ -173,5 +173,6 @@ def test_secrets_are_secure_strings(live):
     params = live.client("ssm").describe_parameters(ParameterFilters=[
         {"Key": "Path", "Option": "Recursive", "Values": [f"/tiny-analytics/{live.env}"]}])["Parameters"]
     assert {p["Name"].rsplit("/", 1)[-1] for p in params} >= {
-        "db_master_password", "airflow_fernet_key", "airflow_api_secret_key", "airflow_admin_password"}
+        "db_master_password", "airflow_fernet_key", "airflow_api_secret_key", "airflow_admin_password",
+        "airflow_db_password", "etl_db_password"}
     assert all(p["Type"] == "SecureString" for p in params)

@@ -52,4 +52,4 @@ def test_outputs_name_what_configure_needs(live):
     assert out["airflow_host_private_ip"] and out["db_endpoint"]
     assert set(out["buckets"]) == {"raw", "artifacts", "logs"}
     assert set(out["parameters"]) == {"db_master_password", "airflow_fernet_key", "airflow_api_secret_key",
-                                      "airflow_admin_password"}
+                                      "airflow_admin_password", "airflow_db_password", "etl_db_password"}

@@ -31,6 +31,11 @@ def test_unknown_environment_is_a_usage_error(capsys):
     assert "invalid choice: 'prod'" in capsys.readouterr().err
 
 
-def test_pending_stage_fails_with_reason(capsys):
-    assert main(["configure", "--env", "staging"]) == 2
-    assert "not built yet (issue #5)" in capsys.readouterr().out
+def test_configure_before_provision_names_the_missing_step(capsys):
+    assert main(["configure", "--env", "staging"]) == 1
+    assert "run `make provision ENV=staging` first" in capsys.readouterr().out
+
+
+def test_localcloud_refuses_an_aws_environment(capsys):
+    assert main(["localcloud", "up", "--env", "production"]) == 2
+    assert "not production" in capsys.readouterr().out

@@ -15,7 +15,7 @@ from ci.localcloud import free_port
 from ci.paths import ROOT
 from ci.stages import jenkins as stage
 
-SHA = "0123456789abcdef0123456789abcdef01234567"
+SHA = "0123456789abcdef0123456789abcdef01234567"  # pragma: allowlist secret (a made-up commit SHA)
 
 
 @pytest.fixture

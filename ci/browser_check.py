@@ -1,0 +1,81 @@
+"""A real browser opens the Airflow UI: headless Debian Chromium driven by Selenium through chromedriver.
+
+It logs in through the auth manager's login form, opens the DAG list, waits until every expected DAG id
+is on the page and saves a screenshot. Chromium runs with the flags this machine's closed network needs
+(no background networking, no component updates) and a throwaway profile.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-dev-shm-usage", "--window-size=1400,1000"]
+
+
+class BrowserCheckError(RuntimeError):
+    """The UI did not behave as a user needs it to (with what the page showed instead)."""
+
+
+@dataclass(frozen=True)
+class BrowserResult:
+    """What the browser saw."""
+
+    seconds: float
+    screenshot: Path
+    title: str
+
+
+def check_ui(url: str, username: str, password: str, dag_ids: list[str], screenshot: Path,
+             timeout: float = 60.0) -> BrowserResult:
+    """Log in at url and see every DAG in dag_ids on the DAG list; screenshot saved either way."""
+    from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException, WebDriverException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="tiny-chromium-")
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    started = time.monotonic()
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    except WebDriverException as exc:
+        raise BrowserCheckError(f"chromium did not start: {exc.msg}") from exc
+    try:
+        wait = WebDriverWait(driver, timeout)
+        driver.get(f"{url}/dags")
+        try:
+            wait.until(lambda d: d.find_elements(By.NAME, "username") or _has_all(d, dag_ids))
+        except TimeoutException as exc:
+            raise BrowserCheckError(f"{url}: neither a login form nor the DAG list appeared "
+                                    f"(page title {driver.title!r})") from exc
+        if driver.find_elements(By.NAME, "username"):
+            driver.find_element(By.NAME, "username").send_keys(username)
+            driver.find_element(By.NAME, "password").send_keys(password)
+            driver.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+        try:
+            wait.until(lambda d: _has_all(d, dag_ids))
+        except TimeoutException as exc:
+            missing = [dag for dag in dag_ids if dag not in driver.page_source]
+            raise BrowserCheckError(f"after login the DAG list lacks {', '.join(missing)} "
+                                    f"(at {driver.current_url}, title {driver.title!r})") from exc
+        return BrowserResult(time.monotonic() - started, screenshot, driver.title)
+    finally:
+        driver.save_screenshot(str(screenshot))
+        driver.quit()
+
+
+def _has_all(driver: object, dag_ids: list[str]) -> bool:
+    source = driver.page_source  # type: ignore[attr-defined]
+    return all(dag in source for dag in dag_ids)

@@ -1,0 +1,40 @@
+"""Running code on an environment's Airflow host the way the Airflow services run it.
+
+Used by the infra tests and the smoke stage: testinfra's connection from the inventory (SSH as the
+login user), then `sudo -u airflow` with the services' environment file and the Airflow venv.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING
+
+from ci.ansible import ANSIBLE_ENV
+from ci.paths import ROOT
+
+if TYPE_CHECKING:
+    from testinfra.host import Host
+
+AIRFLOW_HOME = "/opt/airflow"
+SERVICES = ["airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
+
+
+def airflow_host(env: str) -> Host:
+    """The first host of env's `airflow` group, reached as Ansible reaches it."""
+    import os
+
+    import testinfra
+
+    os.environ.update({k: v for k, v in ANSIBLE_ENV.items() if k not in os.environ})
+    hosts = testinfra.get_hosts(["airflow"], connection="ansible", ansible_inventory=str(ROOT / "inventory" / env))
+    if not hosts:
+        raise RuntimeError(f"inventory/{env} has no host in the `airflow` group")
+    return hosts[0]
+
+
+def airflow_python(host: Host, code: str) -> str:
+    """Run Python in the Airflow venv as the airflow user with the services' environment; its stdout."""
+    script = (f"set -a; . {AIRFLOW_HOME}/airflow.env; set +a; export AIRFLOW_HOME={AIRFLOW_HOME}; "
+              f"exec {AIRFLOW_HOME}/venv/bin/python -c {shlex.quote(code)}")
+    with host.sudo("airflow"):
+        return host.check_output("bash -c %s", script)

@@ -1,0 +1,217 @@
+"""The local cloud's servers: Debian containers with systemd as PID 1 standing in for EC2 and RDS.
+
+One user-defined network with a fixed subnet; per environment an Airflow host (the EC2 stand-in) and a
+database host (the RDS stand-in, PostgreSQL set up by site.yml's local-only play). `up` writes the
+inventory file Ansible and testinfra read; `down` removes containers, network and that file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ci.docker_engine import EngineError, EngineState, docker
+from ci.paths import ROOT
+
+NETWORK = os.environ.get("TINY_LOCALCLOUD_NETWORK", "tiny-analytics")
+SUBNET = ipaddress.ip_network(os.environ.get("TINY_LOCALCLOUD_SUBNET", "172.30.0.0/24"))
+# The Airflow UI/API of the `local` environment, published on the machine's loopback.
+UI_PORT = int(os.environ.get("TINY_AIRFLOW_PORT", "8080"))
+SSH_KEY = ROOT / ".work" / "local" / "ssh" / "id_ed25519"
+# Environments the local cloud can hold, each with its slot of addresses (.10/.11, .20/.21).
+SLOTS = {"local": 1, "local-prod": 2}
+# What a host container needs for systemd as PID 1 on this engine (--privileged fails here).
+SYSTEMD_FLAGS = ["--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", "--cgroupns=private",
+                 "--tmpfs", "/run", "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3"]
+
+
+def inventory_file(env: str) -> Path:
+    """The generated inventory of env's local hosts (read beside inventory/<env>/hosts.yml)."""
+    return ROOT / "inventory" / env / "localcloud.yml"
+
+
+@dataclass(frozen=True)
+class Host:
+    """One host container."""
+
+    env: str
+    role: str  # "airflow" or "database"
+    ip: str
+
+    @property
+    def container(self) -> str:
+        """The container's name (what `down` removes, and nothing else)."""
+        return f"tiny-analytics-{self.env}-{self.role}"
+
+    @property
+    def hostname(self) -> str:
+        """The inventory name and hostname."""
+        return f"{self.env}-{'airflow-1' if self.role == 'airflow' else 'db-1'}"
+
+
+def gateway() -> str:
+    """The network's gateway: the machine's own address on it (moto listens here)."""
+    return str(SUBNET.network_address + 1)
+
+
+def hosts(env: str) -> list[Host]:
+    """env's Airflow host and database host, at fixed addresses of the subnet."""
+    base = SUBNET.network_address + 10 * SLOTS[env]
+    return [Host(env, "airflow", str(base)), Host(env, "database", str(base + 1))]
+
+
+def _subnet_holder() -> str | None:
+    """The route on this machine overlapping SUBNET, if any (what holds it, for the error message)."""
+    routes = subprocess.run(["ip", "-o", "-4", "route", "show"], capture_output=True, text=True, check=False).stdout
+    for line in routes.splitlines():
+        prefix = line.split()[0]
+        if prefix == "default":
+            continue
+        try:
+            if ipaddress.ip_network(prefix, strict=False).overlaps(SUBNET):
+                return line.strip()
+        except ValueError:
+            continue
+    return None
+
+
+def _port_holder(port: int) -> str | None:
+    """The listener on 127.0.0.1:port (or any address), described by ss, if there is one."""
+    out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=False).stdout
+    return out.strip() or None
+
+
+def ensure_network(engine: EngineState) -> None:
+    """Create the project network with its fixed subnet, or reuse it; refuse an overlapping subnet."""
+    found = docker(engine, "network", "inspect", NETWORK, "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}",
+                   check=False)
+    if found.returncode == 0:
+        current = found.stdout.decode().strip()
+        if current != str(SUBNET):
+            raise EngineError(f"network {NETWORK} exists with subnet {current}, not {SUBNET}: "
+                              "run `make down` or set TINY_LOCALCLOUD_SUBNET")
+        return
+    holder = _subnet_holder()
+    if holder:
+        raise EngineError(f"subnet {SUBNET} is already in use on this machine ({holder}): "
+                          "set TINY_LOCALCLOUD_SUBNET to a free /24")
+    docker(engine, "network", "create", "--subnet", str(SUBNET), "--gateway", gateway(), NETWORK)
+
+
+def _state(engine: EngineState, container: str) -> str | None:
+    found = docker(engine, "inspect", "--format", "{{.State.Status}}", container, check=False)
+    return found.stdout.decode().strip() if found.returncode == 0 else None
+
+
+def start_host(engine: EngineState, image: str, host: Host) -> None:
+    """Run (or restart) one host container, install the login key, wait until systemd has booted."""
+    status = _state(engine, host.container)
+    if status is None:
+        publish: list[str] = []
+        if host.env == "local" and host.role == "airflow":
+            holder = _port_holder(UI_PORT)
+            if holder:
+                raise EngineError(f"port {UI_PORT} for the Airflow UI is in use ({holder}): set TINY_AIRFLOW_PORT")
+            publish = ["--publish", f"127.0.0.1:{UI_PORT}:8080"]
+        docker(engine, "run", "--detach", "--name", host.container, "--hostname", host.hostname,
+               "--network", NETWORK, "--ip", host.ip, "--label", f"tiny-analytics.env={host.env}",
+               *publish, *SYSTEMD_FLAGS, image)
+    elif status != "running":
+        docker(engine, "start", host.container)
+    docker(engine, "exec", "-i", host.container, "sh", "-c",
+           "install -d -m 0700 -o admin -g admin /home/admin/.ssh && cat > /home/admin/.ssh/authorized_keys"
+           " && chown admin:admin /home/admin/.ssh/authorized_keys && chmod 0600 /home/admin/.ssh/authorized_keys",
+           stdin=SSH_KEY.with_suffix(".pub").read_bytes())
+    wait_booted(engine, host)
+
+
+def wait_booted(engine: EngineState, host: Host, timeout: float = 90.0) -> float:
+    """Seconds until systemd reports the host running and sshd is active."""
+    started = time.monotonic()
+    while True:
+        boot = docker(engine, "exec", host.container, "systemctl", "is-system-running", check=False)
+        state = boot.stdout.decode().strip()
+        ssh = docker(engine, "exec", host.container, "systemctl", "is-active", "ssh", check=False)
+        if state in ("running", "degraded") and ssh.returncode == 0:
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise EngineError(f"{host.container} did not boot in {timeout:.0f} s (systemd: {state or 'no answer'})")
+        time.sleep(0.5)
+
+
+def remove_hosts(engine: EngineState, env: str) -> list[str]:
+    """Remove env's host containers (by their names); the names of those removed."""
+    removed = []
+    for host in hosts(env):
+        if _state(engine, host.container) is not None:
+            docker(engine, "rm", "--force", "--volumes", host.container)
+            removed.append(host.container)
+    inventory_file(env).unlink(missing_ok=True)
+    return removed
+
+
+def remove_network(engine: EngineState) -> bool:
+    """Remove the project network if no container uses it any more."""
+    found = docker(engine, "network", "inspect", NETWORK, "--format", "{{len .Containers}}", check=False)
+    if found.returncode != 0 or found.stdout.decode().strip() != "0":
+        return False
+    docker(engine, "network", "rm", NETWORK)
+    return True
+
+
+def write_inventory(env: str, endpoint_url: str) -> Path:
+    """The inventory of env's local hosts: groups airflow and database, SSH as admin, the DB endpoint."""
+    airflow, database = hosts(env)
+    control = ROOT / ".cache" / "ansible" / "cp"
+    control.mkdir(parents=True, exist_ok=True)
+    path = inventory_file(env)
+    path.write_text(f"""\
+# Written by `python -m ci localcloud up`; removed by `down`. Not committed: addresses of this machine.
+all:
+  children:
+    local_servers:
+      children:
+        airflow:
+          hosts:
+            {airflow.hostname}: {{ansible_host: {airflow.ip}}}
+        database:
+          hosts:
+            {database.hostname}: {{ansible_host: {database.ip}}}
+      vars:
+        ansible_user: admin
+        ansible_ssh_private_key_file: {SSH_KEY}
+        ansible_ssh_common_args: >-
+          -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR
+          -o ControlMaster=auto -o ControlPersist=60s -o ControlPath={control}/%C
+  vars:
+    # The RDS stand-in's address (on AWS this comes from provision's outputs).
+    db_host: {database.ip}
+    db_network_cidr: {SUBNET}
+    aws_endpoint_url: {endpoint_url}
+    airflow_ui_url: {ui_url(env)}
+""")
+    return path
+
+
+def ui_url(env: str) -> str:
+    """Where a browser on this machine opens env's Airflow UI."""
+    return f"http://127.0.0.1:{UI_PORT}" if env == "local" else f"http://{hosts(env)[0].ip}:8080"
+
+
+def running_hosts(engine: EngineState) -> list[str]:
+    """Names of the project's host containers that exist (any environment)."""
+    out = docker(engine, "ps", "--all", "--filter", "label=tiny-analytics.env", "--format", "{{.Names}}",
+                 check=False).stdout.decode()
+    return [name for name in out.split() if re.match(r"^tiny-analytics-", name)]
+
+
+def other_containers(engine: EngineState) -> list[str]:
+    """Containers on the engine that are not this project's hosts (then the engine must keep running)."""
+    out = docker(engine, "ps", "--all", "--format", "{{.Names}}", check=False).stdout.decode()
+    ours = set(running_hosts(engine))
+    return [name for name in out.split() if name not in ours]

@@ -1,0 +1,92 @@
+"""Verification and audit records: what makes a commit promotable, and the trail a promotion leaves.
+
+A verification record says: this commit's bundle (by digest) passed verify and smoke on an environment.
+It is written by smoke, after verify passed for the same digest, to that environment's artifacts bucket
+(`verifications/<sha>.json`). A promotion reads it, moves exactly that digest, and writes an audit record
+(`audit/<time>-<sha>.json`) to the target's artifacts bucket, whether it succeeded or not.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import time
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from ci.ansible import WORK
+from ci.platform import Platform
+
+
+class PromotionError(RuntimeError):
+    """A promotion was refused (no record, digest mismatch) — nothing was deployed."""
+
+
+def now() -> str:
+    """UTC time as ISO 8601."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def verification_key(sha: str) -> str:
+    """Object key of sha's verification record."""
+    return f"verifications/{sha}.json"
+
+
+def verified_file(env: str) -> Path:
+    """verify's local result for the bundle deployed to env (smoke turns it into the record)."""
+    return WORK / env / "verified.json"
+
+
+def build_url() -> str | None:
+    """The Jenkins build this runs in, if any."""
+    return os.environ.get("BUILD_URL")
+
+
+def actor() -> str:
+    """Who acts: the approver Jenkins passes (submitterParameter) or the local user."""
+    return os.environ.get("PROMOTED_BY") or os.environ.get("BUILD_USER_ID") or getpass.getuser()
+
+
+def write_verification(platform: Platform, deployed: dict, verify: dict, smoke: dict) -> str:
+    """Store the verification record for the deployed bundle; its s3:// address."""
+    record = {"sha": deployed["sha"], "sha256": deployed["sha256"], "env": platform.env, "verified_at": now(),
+              "build_url": build_url(), "tests": {"verify": verify, "smoke": smoke}}
+    bucket = platform.bucket("artifacts")
+    platform.client("s3").put_object(Bucket=bucket, Key=verification_key(deployed["sha"]),
+                                     Body=json.dumps(record, indent=2).encode())
+    return f"s3://{bucket}/{verification_key(deployed['sha'])}"
+
+
+def read_verification(platform: Platform, sha: str) -> dict:
+    """sha's verification record on platform; PromotionError when there is none."""
+    bucket = platform.bucket("artifacts")
+    try:
+        body = platform.client("s3").get_object(Bucket=bucket, Key=verification_key(sha))["Body"].read()
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            raise PromotionError(f"{sha} has no verification record in s3://{bucket}/{verification_key(sha)}: "
+                                 f"it did not pass verify and smoke on {platform.env}; nothing was deployed") from exc
+        raise
+    record = json.loads(body)
+    if record.get("sha") != sha or len(record.get("sha256", "")) != 64:
+        raise PromotionError(f"the verification record of {sha} on {platform.env} is malformed: {record}")
+    return record
+
+
+def write_audit(platform: Platform, entry: dict) -> str:
+    """Append one audit record to the target environment's artifacts bucket; its s3:// address."""
+    bucket = platform.bucket("artifacts")
+    key = f"audit/{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{entry['sha'][:12]}.json"
+    platform.client("s3").put_object(Bucket=bucket, Key=key, Body=json.dumps(entry, indent=2).encode())
+    return f"s3://{bucket}/{key}"
+
+
+def audit_records(platform: Platform) -> list[dict]:
+    """Every audit record of the environment, oldest first."""
+    s3 = platform.client("s3")
+    bucket = platform.bucket("artifacts")
+    keys = sorted(obj["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="audit/")
+                  for obj in page.get("Contents", []))
+    return [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]

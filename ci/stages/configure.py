@@ -1,0 +1,35 @@
+"""`python -m ci configure --env ENV`: ansible/site.yml on the environment's hosts."""
+
+from __future__ import annotations
+
+import argparse
+
+from ci.ansible import run_playbook_stage
+from ci.local_hosts import inventory_file
+from ci.localcloud import LOCAL_ENVS
+from ci.platform import outputs_file
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Extra vars and the usual ansible-playbook narrowing."""
+    parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--limit", help="only these hosts or groups (ansible-playbook --limit)")
+
+
+def preflight(env: str) -> str | None:
+    """Why site.yml cannot run yet, or None."""
+    if not outputs_file(env).exists():
+        return f"{outputs_file(env)} not found: run `make provision ENV={env}` first"
+    if env in LOCAL_ENVS and not inventory_file(env).exists():
+        return "the local hosts are not running: run `python -m ci localcloud up` (part of `make up`)"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Converge the hosts; the recap's changed count is printed per host."""
+    reason = preflight(args.env)
+    if reason:
+        print(f"configure failed: {reason}")
+        return 1
+    options = ["--limit", args.limit] if args.limit else []
+    return run_playbook_stage("configure", args.env, "site.yml", args.extra_vars, options)

@@ -1,0 +1,67 @@
+"""`python -m ci deploy --env ENV [--sha REF]`: one commit's DAG bundle onto the environment's hosts.
+
+The bundle is built from the commit (not the work tree), stored in the artifacts bucket, fetched back with
+its digest checked, and unpacked by ansible/deploy.yml into a release folder behind an atomic symlink.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from ci import bundle
+from ci.ansible import WORK, run_playbook_stage
+from ci.platform import Platform, PlatformError
+from ci.runner import Stage, StepFailed
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which commit."""
+    parser.add_argument("--sha", default="HEAD", help="commit to deploy (default: HEAD)")
+
+
+def deployed_file(env: str) -> Path:
+    """What the last deploy to env put on its hosts (read by verify)."""
+    return WORK / env / "deployed.json"
+
+
+def deploy_bundle(stage: Stage, platform: Platform, artifact: bundle.Bundle) -> int:
+    """Run deploy.yml with a fetched, digest-checked bundle; record it for verify. 0 on success."""
+    extra = [f"dag_bundle_sha={artifact.sha}", f"dag_bundle_digest={artifact.digest}",
+             f"dag_bundle_file={artifact.path}"]
+    if run_playbook_stage("deploy", platform.env, "deploy.yml", extra, stage=stage) != 0:
+        return 1
+    deployed_file(platform.env).write_text(json.dumps(
+        {"sha": artifact.sha, "sha256": artifact.digest,
+         "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=2) + "\n")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build, store, fetch back, deploy."""
+    stage = Stage("deploy")
+    try:
+        platform = Platform.load(args.env)
+    except PlatformError as exc:
+        stage.fail("platform", str(exc))
+        return stage.finish()
+    s3 = platform.client("s3")
+    bucket = platform.bucket("artifacts")
+    fetched: list[bundle.Bundle] = []
+
+    def build_and_store() -> str:
+        try:
+            built = bundle.build(bundle.resolve(args.sha))
+            stored = bundle.upload(s3, bucket, built)
+            fetched.append(bundle.fetch(s3, bucket, built.sha, built.digest))
+        except bundle.BundleError as exc:
+            raise StepFailed(str(exc)) from exc
+        verb = "stored" if stored else "already stored"
+        return f"{built.sha[:12]} sha256 {built.digest} {verb} in s3://{bucket}/{built.key}"
+
+    if stage.call("bundle", build_and_store).ok:
+        print(f"  {stage.results[-1].output}")
+        deploy_bundle(stage, platform, fetched[0])
+    return stage.finish()

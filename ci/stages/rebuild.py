@@ -1,0 +1,40 @@
+"""`python -m ci rebuild --env ENV [--limit HOSTS] [--check]`: re-run site.yml (the rebuild/drift jobs).
+
+`--check` runs it check-only with a diff and fails when anything would change: a drifted server.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ci.ansible import run_playbook_stage
+from ci.runner import Stage, StepFailed
+from ci.stages.configure import preflight
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--limit and --check."""
+    parser.add_argument("--limit", help="only these hosts or groups")
+    parser.add_argument("--check", action="store_true", help="check-only with --diff; fail on drift")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Converge (or check) the environment's hosts."""
+    reason = preflight(args.env)
+    if reason:
+        print(f"rebuild failed: {reason}")
+        return 1
+    stage = Stage("rebuild")
+    options = (["--limit", args.limit] if args.limit else []) + (["--check", "--diff"] if args.check else [])
+    if run_playbook_stage("rebuild", args.env, "site.yml", [], options, stage=stage) == 0 and args.check:
+        from ci.ansible import parse_recap
+
+        drifted = [r.host for r in parse_recap(stage.results[-1].output) if r.changed]
+
+        def drift() -> str:
+            if drifted:
+                raise StepFailed(f"drift on {', '.join(drifted)}: the servers differ from the playbooks (see the diff)")
+            return "no drift"
+
+        stage.call("drift", drift)
+    return stage.finish()

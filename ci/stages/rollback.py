@@ -1,0 +1,34 @@
+"""`python -m ci rollback --env ENV`: the hosts return to the release deployed before the current one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ci.ansible import run_playbook_stage
+from ci.host_exec import AIRFLOW_HOME, airflow_host
+from ci.promotion import now
+from ci.runner import Stage
+from ci.stages.deploy import deployed_file
+
+
+def current_release(env: str) -> dict:
+    """The release `current` points at on env's Airflow host: its commit and bundle digest."""
+    host = airflow_host(env)
+    target = host.file(f"{AIRFLOW_HOME}/current").linked_to
+    digest = host.file(f"{AIRFLOW_HOME}/current/BUNDLE_SHA256").content_string.strip()
+    return {"sha": target.rsplit("/", 1)[-1], "sha256": digest}
+
+
+def run(args: argparse.Namespace) -> int:
+    """ansible/rollback.yml, then record which release is live (what verify expects)."""
+    stage = Stage("rollback")
+    if run_playbook_stage("rollback", args.env, "rollback.yml", [], stage=stage) == 0:
+
+        def record() -> str:
+            live = {**current_release(args.env), "deployed_at": now(), "rolled_back": True}
+            deployed_file(args.env).write_text(json.dumps(live, indent=2) + "\n")
+            return f"live release {live['sha']} sha256 {live['sha256']}"
+
+        stage.call("record the live release", record)
+    return stage.finish()

@@ -1,0 +1,144 @@
+"""`python -m ci smoke --env ENV [--tenant T]`: the platform does its job end to end.
+
+Seeds a day of sample data into the raw bucket, triggers the tenant's ETL DAG through the Airflow REST
+API (logged in as the admin whose password is in the secret store), waits for the run, and checks in the
+warehouse, from the Airflow host with the DAGs' own connection, that every loaded row is there and that
+rows in = loaded + quarantined.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import time
+
+from ci import local_hosts
+from ci.airflow_api import AirflowApi, AirflowApiError
+from ci.browser_check import BrowserCheckError, check_ui
+from ci.host_exec import airflow_host, airflow_python
+from ci.localcloud import LOCAL_ENVS
+from ci.paths import REPORTS
+from ci.platform import Platform, PlatformError
+from ci.promotion import verified_file, write_verification
+from ci.runner import Stage, StepFailed
+from ci.stages.deploy import deployed_file
+from ci.stages.seed import upload_sample_day
+
+# Runs on the Airflow host: the run's etl.etl_runs rows, each with the rows actually in its partition.
+WAREHOUSE_CHECK = """
+import json, os, sys
+sys.path.insert(0, '/opt/airflow/current/dags')
+import psycopg2
+from airflow.models.connection import Connection
+from tiny_etl.tenant import load_tenant, tenants_folder
+from pathlib import Path
+raw = os.environ['AIRFLOW_CONN_WAREHOUSE']
+c = Connection.from_json(raw, conn_id='warehouse') if raw.lstrip().startswith('{') else Connection(conn_id='w', uri=raw)
+conn = psycopg2.connect(host=c.host, port=c.port or 5432, dbname=c.schema, user=c.login, password=c.password)
+tenant = load_tenant(tenants_folder(Path('/opt/airflow/current/dags')) / (TENANT + '.yml'))
+cur = conn.cursor()
+cur.execute('select source, rows_in, rows_loaded, rows_quarantined, status from etl.etl_runs where run_id = %s',
+            (RUN_ID,))
+out = []
+for source, rows_in, loaded, quarantined, status in cur.fetchall():
+    table = next(s.table for s in tenant.sources if s.name == source)
+    cur.execute(f'select count(*) from {tenant.schema}.{table} where ds = %s', (DAY,))
+    out.append(dict(source=source, rows_in=rows_in, rows_loaded=loaded, rows_quarantined=quarantined,
+                    status=status, rows_in_table=cur.fetchone()[0]))
+print(json.dumps(out))
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which tenant and day."""
+    parser.add_argument("--tenant", default="acme", help="tenant whose ETL DAG runs (default: %(default)s)")
+    parser.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2026, 1, 15),
+                        help="the day of sample data (default: %(default)s)")
+    parser.add_argument("--rows", type=int, default=200, help="rows per sample file")
+
+
+def api_url(platform: Platform) -> str:
+    """The Airflow API of the environment as this machine reaches it."""
+    if platform.env in LOCAL_ENVS:
+        return local_hosts.ui_url(platform.env)
+    return f"http://{platform.outputs['airflow_host_public_ip']}:8080"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Seed, trigger, wait, check the warehouse."""
+    stage = Stage("smoke")
+    try:
+        platform = Platform.load(args.env)
+    except PlatformError as exc:
+        stage.fail("platform", str(exc))
+        return stage.finish()
+    dag_id = f"tenant_etl__{args.tenant}"
+    run_id = f"smoke__{time.strftime('%Y%m%dT%H%M%S')}"
+    api: list[AirflowApi] = []
+
+    def seed() -> str:
+        try:
+            return "\n".join(upload_sample_day(platform, args.day, args.rows))
+        except PlatformError as exc:
+            raise StepFailed(str(exc)) from exc
+
+    def trigger() -> str:
+        try:
+            session = AirflowApi.login(api_url(platform), "admin", platform.secret("airflow_admin_password"))
+            api.append(session)
+            session.wait_for_dag(dag_id)
+            session.trigger(dag_id, run_id, f"{args.day.isoformat()}T00:00:00Z")
+        except AirflowApiError as exc:
+            raise StepFailed(str(exc)) from exc
+        return f"{dag_id} run {run_id} for {args.day}"
+
+    def browser() -> str:
+        dag_ids = [f"tenant_etl__{args.tenant}", f"tenant_analytics__{args.tenant}"]
+        try:
+            seen = check_ui(api_url(platform), "admin", platform.secret("airflow_admin_password"), dag_ids,
+                            REPORTS / f"airflow-ui-{args.env}.png")
+        except BrowserCheckError as exc:
+            raise StepFailed(str(exc)) from exc
+        return f"chromium logged in and saw {', '.join(dag_ids)} in {seen.seconds:.1f} s; {seen.screenshot}"
+
+    def wait() -> str:
+        try:
+            state = api[0].wait_for_run(dag_id, run_id)
+            tasks = api[0].task_states(dag_id, run_id)
+        except AirflowApiError as exc:
+            raise StepFailed(str(exc)) from exc
+        summary = ", ".join(f"{task}={state}" for task, state in sorted(tasks.items()))
+        if state != "success":
+            raise StepFailed(f"{dag_id} run {run_id} ended {state}: {summary}")
+        return summary
+
+    def warehouse() -> str:
+        code = f"TENANT = {args.tenant!r}\nRUN_ID = {run_id!r}\nDAY = {args.day.isoformat()!r}\n" + WAREHOUSE_CHECK
+        rows = json.loads(airflow_python(airflow_host(args.env), code).strip().splitlines()[-1])
+        if not rows:
+            raise StepFailed(f"no etl.etl_runs rows for run {run_id}: the run recorded nothing")
+        for row in rows:
+            if row["rows_in_table"] != row["rows_loaded"] or row["rows_in"] != row["rows_loaded"] + row[
+                    "rows_quarantined"] or row["rows_loaded"] == 0:
+                raise StepFailed(f"warehouse counts do not reconcile for {row['source']}: {row}")
+        return "\n".join(f"{r['source']}: in {r['rows_in']} = loaded {r['rows_loaded']} + quarantined "
+                         f"{r['rows_quarantined']}; {r['rows_in_table']} rows in the table" for r in rows)
+
+    def record() -> str:
+        deployed = json.loads(deployed_file(args.env).read_text()) if deployed_file(args.env).exists() else None
+        verified = json.loads(verified_file(args.env).read_text()) if verified_file(args.env).exists() else None
+        if not deployed or not verified or verified.get("sha256") != deployed["sha256"] or not verified["passed"]:
+            raise StepFailed(f"verify has not passed for the bundle deployed to {args.env}: no verification record "
+                             f"(run `make verify ENV={args.env}` first)")
+        smoke = {"dag_id": dag_id, "run_id": run_id, "day": args.day.isoformat(), "result": "success"}
+        return "verification record " + write_verification(platform, deployed, verified["tests"], smoke)
+
+    steps = (("seed", seed), ("trigger", trigger), ("browser", browser), ("wait for the run", wait),
+             ("warehouse", warehouse), ("verification record", record))
+    for name, step in steps:
+        result = stage.call(name, step)
+        if not result.ok:
+            break
+        print("\n".join(f"    {line}" for line in result.output.splitlines()))
+    return stage.finish()

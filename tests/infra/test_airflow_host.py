@@ -1,0 +1,88 @@
+"""The Airflow host: services, ports, health, deployed bundle, files, SSH."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hostlib import AIRFLOW_HOME, SERVICES, airflow_python
+
+pytestmark = pytest.mark.usefixtures("env")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_active_and_enabled(host, service):
+    unit = host.service(service)
+    assert unit.is_running, f"{service} is not active"
+    assert unit.is_enabled, f"{service} is not enabled (it would not come back after a reboot)"
+
+
+def test_service_restarts_on_failure(host):
+    for service in SERVICES:
+        restart = host.check_output(f"systemctl show -p Restart --value {service}")
+        assert restart == "on-failure", f"{service}: Restart={restart}"
+
+
+def test_api_server_listens(host):
+    assert host.socket("tcp://0.0.0.0:8080").is_listening or host.socket("tcp://:::8080").is_listening
+
+
+def test_health_endpoint_healthy(host):
+    body = host.check_output("python3 -c %s", "import urllib.request;"
+                             "print(urllib.request.urlopen('http://127.0.0.1:8080/api/v2/monitor/health').read().decode())")
+    health = json.loads(body)
+    for component in ("metadatabase", "scheduler", "dag_processor", "triggerer"):
+        assert health[component]["status"] == "healthy", f"{component}: {health[component]}"
+
+
+def test_no_dag_import_errors(host):
+    errors = airflow_python(host, (
+        "from airflow.models.errors import ParseImportError\n"
+        "from airflow.utils.session import create_session\n"
+        "with create_session() as s:\n"
+        "    print([e.filename for e in s.query(ParseImportError).all()])"))
+    assert errors.strip().splitlines()[-1] == "[]", errors
+
+
+def test_deployed_bundle_digest_matches(host, deployed):
+    current = host.file(f"{AIRFLOW_HOME}/current")
+    assert current.is_symlink
+    assert current.linked_to == f"{AIRFLOW_HOME}/releases/{deployed['sha']}"
+    assert host.file(f"{AIRFLOW_HOME}/current/BUNDLE_SHA256").content_string.strip() == deployed["sha256"]
+
+
+def test_release_is_read_only_to_airflow(host):
+    release = host.file(f"{AIRFLOW_HOME}/current/dags")
+    assert release.user == "root" and release.mode & 0o022 == 0
+    with host.sudo("airflow"):
+        assert host.run(f"touch {AIRFLOW_HOME}/current/dags/x").rc != 0
+
+
+@pytest.mark.parametrize("path", [f"{AIRFLOW_HOME}/airflow.cfg", f"{AIRFLOW_HOME}/airflow.env"])
+def test_secret_files_are_private(host, path):
+    secret = host.file(path)
+    assert secret.exists, path
+    assert (secret.user, secret.mode) == ("airflow", 0o600), f"{path}: {secret.user} {oct(secret.mode)}"
+
+
+def test_airflow_runs_as_its_own_user(host):
+    for service in SERVICES:
+        assert host.check_output(f"systemctl show -p User --value {service}") == "airflow"
+
+
+@pytest.mark.parametrize(("setting", "value"), [
+    ("passwordauthentication", "no"), ("kbdinteractiveauthentication", "no"), ("permitrootlogin", "no"),
+    ("maxauthtries", "2"), ("allowtcpforwarding", "no"), ("x11forwarding", "no"), ("allowagentforwarding", "no"),
+])
+def test_sshd_hardened(host, setting, value):
+    with host.sudo():
+        effective = host.check_output("sshd -T")
+    assert f"{setting} {value}" in effective.splitlines()
+
+
+def test_api_refuses_anonymous_calls(host):
+    code = host.check_output("python3 -c %s", (
+        "import urllib.request, urllib.error\n"
+        "try:\n    print(urllib.request.urlopen('http://127.0.0.1:8080/api/v2/dags').status)\n"
+        "except urllib.error.HTTPError as e:\n    print(e.code)"))
+    assert code in ("401", "403")
