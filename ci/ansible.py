@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ci.localcloud import LOCAL_ENVS, LocalCloudError, Moto, aws_environment
-from ci.paths import ROOT, tool
+from ci.paths import ROOT, VENV_BIN, tool
 
 if TYPE_CHECKING:
     from ci.runner import Stage
@@ -24,6 +25,11 @@ ANSIBLE_ENV = {
     "ANSIBLE_SSH_CONTROL_PATH_DIR": str(ROOT / ".cache" / "ansible" / "cp"),
     "ANSIBLE_FORCE_COLOR": "0",
 }
+
+
+def tool_path_env() -> dict[str, str]:
+    """PATH with the venv's bin first: testinfra calls ansible-inventory and ansible by name."""
+    return {"PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
                    r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 

@@ -65,11 +65,13 @@ def check_ui(url: str, username: str, password: str, dag_ids: list[str], screens
             driver.find_element(By.NAME, "password").send_keys(password)
             driver.find_element(By.CSS_SELECTOR, "[type=submit]").click()
         try:
-            wait.until(lambda d: _has_all(d, dag_ids))
+            wait.until(lambda d: _has_all(d, dag_ids) or "Invalid login" in d.page_source)
         except TimeoutException as exc:
             missing = [dag for dag in dag_ids if dag not in driver.page_source]
             raise BrowserCheckError(f"after login the DAG list lacks {', '.join(missing)} "
                                     f"(at {driver.current_url}, title {driver.title!r})") from exc
+        if "Invalid login" in driver.page_source:
+            raise BrowserCheckError(f"the UI refused the login of {username} (see {screenshot})")
         return BrowserResult(time.monotonic() - started, screenshot, driver.title)
     finally:
         driver.save_screenshot(str(screenshot))

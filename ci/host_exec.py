@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
-from ci.ansible import ANSIBLE_ENV
+from ci.ansible import ANSIBLE_ENV, tool_path_env
 from ci.paths import ROOT
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ def airflow_host(env: str) -> Host:
     import testinfra
 
     os.environ.update({k: v for k, v in ANSIBLE_ENV.items() if k not in os.environ})
+    os.environ.update(tool_path_env())
     hosts = testinfra.get_hosts(["airflow"], connection="ansible", ansible_inventory=str(ROOT / "inventory" / env))
     if not hosts:
         raise RuntimeError(f"inventory/{env} has no host in the `airflow` group")

@@ -191,8 +191,12 @@ all:
   vars:
     # The RDS stand-in's address (on AWS this comes from provision's outputs).
     db_host: {database.ip}
-    db_network_cidr: {SUBNET}
+    # Like the RDS security group: the database admits the Airflow host only.
+    local_database_client_cidrs: [{airflow.ip}/32]
     aws_endpoint_url: {endpoint_url}
+    # The local AWS endpoint accepts any key; on AWS the instance profile supplies credentials instead.
+    airflow_aws_access_key_id: testing
+    airflow_aws_secret_access_key: testing
     airflow_ui_url: {ui_url(env)}
 """)
     return path

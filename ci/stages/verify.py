@@ -8,7 +8,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ci.ansible import ANSIBLE_ENV
+from ci.ansible import ANSIBLE_ENV, tool_path_env
 from ci.paths import REPORTS, ROOT
 from ci.promotion import verified_file
 from ci.runner import Stage
@@ -21,7 +21,7 @@ def infra_tests(stage: Stage, env: str) -> bool:
     argv = [sys.executable, "-m", "pytest", str(ROOT / "tests" / "infra"), "--connection=ansible",
             f"--ansible-inventory={ROOT / 'inventory' / env}", "--hosts=airflow",
             f"--junitxml={REPORTS / f'verify-{env}-pytest.xml'}"]
-    return stage.command("testinfra tests/infra", argv, env={**ANSIBLE_ENV, "TINY_ENV": env}, stream=True).ok
+    return stage.command("testinfra tests/infra", argv, env={**ANSIBLE_ENV, **tool_path_env(), "TINY_ENV": env}, stream=True).ok
 
 
 def junit_summary(path: Path) -> dict:

@@ -45,24 +45,27 @@ def test_no_dag_import_errors(host):
 
 
 def test_deployed_bundle_digest_matches(host, deployed):
-    current = host.file(f"{AIRFLOW_HOME}/current")
-    assert current.is_symlink
-    assert current.linked_to == f"{AIRFLOW_HOME}/releases/{deployed['sha']}"
-    assert host.file(f"{AIRFLOW_HOME}/current/BUNDLE_SHA256").content_string.strip() == deployed["sha256"]
+    with host.sudo():  # AIRFLOW_HOME is closed to other users
+        current = host.file(f"{AIRFLOW_HOME}/current")
+        assert current.is_symlink
+        assert current.linked_to == f"{AIRFLOW_HOME}/releases/{deployed['sha']}"
+        assert host.file(f"{AIRFLOW_HOME}/current/BUNDLE_SHA256").content_string.strip() == deployed["sha256"]
 
 
 def test_release_is_read_only_to_airflow(host):
-    release = host.file(f"{AIRFLOW_HOME}/current/dags")
-    assert release.user == "root" and release.mode & 0o022 == 0
+    with host.sudo():
+        release = host.file(f"{AIRFLOW_HOME}/current/dags")
+        assert release.user == "root" and release.mode & 0o022 == 0
     with host.sudo("airflow"):
         assert host.run(f"touch {AIRFLOW_HOME}/current/dags/x").rc != 0
 
 
 @pytest.mark.parametrize("path", [f"{AIRFLOW_HOME}/airflow.cfg", f"{AIRFLOW_HOME}/airflow.env"])
 def test_secret_files_are_private(host, path):
-    secret = host.file(path)
-    assert secret.exists, path
-    assert (secret.user, secret.mode) == ("airflow", 0o600), f"{path}: {secret.user} {oct(secret.mode)}"
+    with host.sudo():
+        secret = host.file(path)
+        assert secret.exists, path
+        assert (secret.user, secret.mode) == ("airflow", 0o600), f"{path}: {secret.user} {oct(secret.mode)}"
 
 
 def test_airflow_runs_as_its_own_user(host):
