@@ -53,8 +53,8 @@ print(json.dumps(out))
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Which tenant and day."""
     parser.add_argument("--tenant", default="acme", help="tenant whose ETL DAG runs (default: %(default)s)")
-    parser.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2026, 1, 15),
-                        help="the day of sample data (default: %(default)s)")
+    parser.add_argument("--day", type=dt.date.fromisoformat, default=dt.date.today() - dt.timedelta(days=1),
+                        help="the day of sample data, on or after the tenant's start_date (default: yesterday)")
     parser.add_argument("--rows", type=int, default=200, help="rows per sample file")
 
 
@@ -109,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         except AirflowApiError as exc:
             raise StepFailed(str(exc)) from exc
         summary = ", ".join(f"{task}={state}" for task, state in sorted(tasks.items()))
+        if not tasks:
+            raise StepFailed(f"{dag_id} run {run_id} ran no task: is {args.day} before the tenant's start_date?")
         if state != "success":
             raise StepFailed(f"{dag_id} run {run_id} ended {state}: {summary}")
         return summary
