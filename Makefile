@@ -69,17 +69,17 @@ verify: venv tools ## testinfra (tests/infra) against ENV's hosts
 smoke: venv tools ## seed a day, run the tenant ETL DAG through the Airflow API, check the warehouse
 	$(PY) -m ci smoke --env $(ENV)
 
-rebuild: venv tools ## re-run site.yml on ENV (LIMIT=hosts, CHECK=1 for check-only drift detection)
-	$(PY) -m ci rebuild --env $(ENV) $(if $(LIMIT),--limit $(LIMIT)) $(if $(CHECK),--check)
+rebuild: venv tools ## re-run site.yml on ENV (LIMIT=hosts, CHECK_ONLY=true for check-only drift detection)
+	$(PY) -m ci rebuild --env $(ENV) $(if $(LIMIT),--limit $(LIMIT)) $(if $(filter true 1,$(CHECK_ONLY)),--check)
 
 rollback: venv tools ## ENV's hosts return to the previous DAG release
 	$(PY) -m ci rollback --env $(ENV)
 
 promote-check: venv ## is SHA verified on ENV (make promote-check SHA=... ENV=staging)
-	$(PY) -m ci promote-check --env $(ENV) --sha "$(SHA)"
+	$(PY) -m ci promote-check --env $(or $(FROM),$(ENV)) --sha "$(SHA)"
 
 promote: venv tools ## deploy a verified SHA from FROM to TO, verify, audit (SHA=... FROM=staging TO=production)
-	$(PY) -m ci promote --sha "$(SHA)" --from $(or $(FROM),staging) --to $(or $(TO),production)
+	PROMOTED_BY="$(APPROVER)" $(PY) -m ci promote --sha "$(SHA)" --from $(or $(FROM),staging) --to $(or $(TO),production)
 
 bench: venv tools ## benchmarks: prints ratios against baselines, JSON in reports/bench/
 	$(PY) -m bench

@@ -21,7 +21,8 @@ def infra_tests(stage: Stage, env: str) -> bool:
     argv = [sys.executable, "-m", "pytest", str(ROOT / "tests" / "infra"), "--connection=ansible",
             f"--ansible-inventory={ROOT / 'inventory' / env}", "--hosts=airflow",
             f"--junitxml={REPORTS / f'verify-{env}-pytest.xml'}"]
-    return stage.command("testinfra tests/infra", argv, env={**ANSIBLE_ENV, **tool_path_env(), "TINY_ENV": env}, stream=True).ok
+    env_vars = {**ANSIBLE_ENV, **tool_path_env(), "TINY_ENV": env}
+    return stage.command("testinfra tests/infra", argv, env=env_vars, stream=True).ok
 
 
 def junit_summary(path: Path) -> dict:
