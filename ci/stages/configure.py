@@ -16,6 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", help="only these hosts or groups (ansible-playbook --limit)")
 
 
+def limit_option(limit: str | None) -> list[str]:
+    """`--limit` for site.yml: the named hosts plus localhost, whose first play loads the platform facts."""
+    return ["--limit", f"{limit},localhost"] if limit else []
+
+
 def preflight(env: str) -> str | None:
     """Why site.yml cannot run yet, or None."""
     if not outputs_file(env).exists():
@@ -31,5 +36,4 @@ def run(args: argparse.Namespace) -> int:
     if reason:
         print(f"configure failed: {reason}")
         return 1
-    options = ["--limit", args.limit] if args.limit else []
-    return run_playbook_stage("configure", args.env, "site.yml", args.extra_vars, options)
+    return run_playbook_stage("configure", args.env, "site.yml", args.extra_vars, limit_option(args.limit))

@@ -9,7 +9,7 @@ import argparse
 
 from ci.ansible import run_playbook_stage
 from ci.runner import Stage, StepFailed
-from ci.stages.configure import preflight
+from ci.stages.configure import limit_option, preflight
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"rebuild failed: {reason}")
         return 1
     stage = Stage("rebuild")
-    options = (["--limit", args.limit] if args.limit else []) + (["--check", "--diff"] if args.check else [])
+    options = limit_option(args.limit) + (["--check", "--diff"] if args.check else [])
     if run_playbook_stage("rebuild", args.env, "site.yml", [], options, stage=stage) == 0 and args.check:
         from ci.ansible import parse_recap
 

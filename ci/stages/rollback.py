@@ -15,8 +15,9 @@ from ci.stages.deploy import deployed_file
 def current_release(env: str) -> dict:
     """The release `current` points at on env's Airflow host: its commit and bundle digest."""
     host = airflow_host(env)
-    target = host.file(f"{AIRFLOW_HOME}/current").linked_to
-    digest = host.file(f"{AIRFLOW_HOME}/current/BUNDLE_SHA256").content_string.strip()
+    with host.sudo():  # Airflow's home is closed to the login user
+        target = host.file(f"{AIRFLOW_HOME}/current").linked_to
+        digest = host.file(f"{AIRFLOW_HOME}/current/BUNDLE_SHA256").content_string.strip()
     return {"sha": target.rsplit("/", 1)[-1], "sha256": digest}
 
 
