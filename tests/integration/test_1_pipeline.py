@@ -6,12 +6,16 @@ user runs, checked by its exit code and what it prints.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+import yaml
 from stage_cli import ci
 
 from ci.ansible import parse_recap
+from ci.host_exec import airflow_host
+from ci.paths import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_cloud")]
 
@@ -62,8 +66,34 @@ def test_wrong_db_password_fails_with_a_message_naming_it():
     assert "Traceback" not in run.output
 
 
-def test_missing_db_endpoint_fails_with_the_argument_spec():
-    run = ci("configure", "--env", "local", "-e", "db_host=", "-e", "platform_db_endpoint=", "--limit", "airflow")
+def test_missing_db_endpoint_is_named(tmp_path):
+    outputs = yaml.safe_load((ROOT / ".work" / "local" / "provision-outputs.yml").read_text())
+    outputs["db_endpoint"] = ""
+    (tmp_path / "outputs.yml").write_text(yaml.safe_dump(outputs))
+    run = ci("configure", "--env", "local", "-e", "db_host=", "-e", f"platform_outputs_file={tmp_path / 'outputs.yml'}")
     assert run.code != 0
-    assert "db_host" in run.output or "airflow_db_host" in run.output, run.output
+    assert "No database endpoint: db_host is not set" in run.output, run.output
     assert "Traceback" not in run.output
+
+
+def test_drift_is_detected_and_repaired():
+    host = airflow_host("local")
+    with host.sudo():
+        host.check_output("sed -i 's/^MaxAuthTries 2/MaxAuthTries 6/' /etc/ssh/sshd_config.d/00-tiny-hardening.conf")
+    check = ci("rebuild", "--env", "local", "--check")
+    assert check.code != 0 and "drift on local-airflow-1" in check.output, check.output
+    assert ci("rebuild", "--env", "local").code == 0
+    again = ci("rebuild", "--env", "local", "--check")
+    assert again.code == 0, again.output
+
+
+def test_rollback_returns_to_the_previous_digest():
+    live = json.loads((ROOT / ".work" / "local" / "deployed.json").read_text())
+    older = ci("deploy", "--env", "local", "--sha", "HEAD~1")
+    assert older.code == 0, older.output
+    assert json.loads((ROOT / ".work" / "local" / "deployed.json").read_text())["sha256"] != live["sha256"]
+    back = ci("rollback", "--env", "local")
+    assert back.code == 0, back.output
+    now = json.loads((ROOT / ".work" / "local" / "deployed.json").read_text())
+    assert (now["sha"], now["sha256"]) == (live["sha"], live["sha256"])
+    assert ci("verify", "--env", "local").code == 0

@@ -1,0 +1,61 @@
+"""The promotion path on the local cloud: `local` plays staging, `local-prod` plays production (its own
+host, database, buckets and secrets). Runs after test_1_pipeline.py, which verified HEAD on `local`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from stage_cli import ci
+
+from ci.ansible import WORK
+from ci.bundle import resolve
+from ci.platform import Platform
+from ci.promotion import audit_records, read_verification
+from ci.stages.rollback import current_release
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_cloud")]
+
+
+@pytest.fixture(scope="module")
+def production():
+    """local-prod's hosts, provisioned and configured; removed at the end (the local cloud stays)."""
+    for argv in (("localcloud", "up", "--env", "local-prod"), ("provision", "--env", "local-prod"),
+                 ("configure", "--env", "local-prod")):
+        run = ci(*argv)
+        assert run.code == 0, run.output
+    yield Platform.load("local-prod")
+    assert ci("localcloud", "down", "--env", "local-prod").code == 0
+
+
+def test_unverified_sha_is_refused_and_nothing_is_deployed(production):
+    before = current_release("local-prod")
+    run = ci("promote", "--sha", "HEAD~1", "--from", "local", "--to", "local-prod")
+    assert run.code != 0
+    assert "no verification record" in run.output and "nothing was deployed" in run.output
+    assert current_release("local-prod") == before
+
+
+def test_verified_sha_reaches_production_with_the_same_digest(production, monkeypatch):
+    previous = ci("deploy", "--env", "local-prod", "--sha", "HEAD~1")  # what production ran before
+    assert previous.code == 0, previous.output
+    record = read_verification(Platform.load("local"), json.loads(
+        (WORK / "local" / "deployed.json").read_text())["sha"])
+    monkeypatch.setenv("PROMOTED_BY", "platform-lead")
+    run = ci("promote", "--sha", record["sha"], "--from", "local", "--to", "local-prod")
+    assert run.code == 0, run.output
+    assert current_release("local-prod") == {"sha": record["sha"], "sha256": record["sha256"]}
+    audit = audit_records(production)[-1]
+    assert (audit["who"], audit["sha256"], audit["from_env"], audit["result"]) == (
+        "platform-lead", record["sha256"], "local", "success")
+    assert audit["verification_record"].endswith(f"/verifications/{record['sha']}.json")
+
+
+def test_production_rollback_restores_the_previous_digest(production):
+    promoted = current_release("local-prod")
+    run = ci("rollback", "--env", "local-prod")
+    assert run.code == 0, run.output
+    restored = current_release("local-prod")
+    assert restored["sha256"] != promoted["sha256"]
+    assert restored["sha"] == resolve("HEAD~1")
+
