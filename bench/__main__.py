@@ -10,6 +10,8 @@ r"""`python -m bench`: the CI-loop figures, each with its baseline from the same
 - ETL load path: 1,000,000 generated rows through validate -> transform -> COPY + partition swap, against
   `psql \copy` of the same final rows into the same kind of table (ratio; goal <= 2x), and the ETL
   process's peak RSS (goal < 300 MB). BENCH_ETL_ROWS changes the row count.
+- Hosts (bench/hosts.py; BENCH_HOSTS=0 skips it, about 20 minutes): cold and warm pipeline on the local
+  default, the idempotent site.yml re-run, and the Airflow runtime installed by pip vs uv.
 Results go to reports/bench/results.json.
 """
 
@@ -25,6 +27,8 @@ import time
 from pathlib import Path
 
 from bench.etl_load import load_figure
+from bench.hosts import hosts_figures
+from bench.hosts import render as render_hosts
 from ci.ansible import parse_recap
 from ci.dag_integrity import dag_files
 from ci.localcloud import Moto, free_port
@@ -124,9 +128,12 @@ def main() -> int:
     print("\nprovision (local cloud): cold vs idempotent re-run")
     print(f"  cold {prov['cold_seconds']:.1f}s (changed={prov['cold_changed']}); re-run {prov['rerun_seconds']:.1f}s "
           f"(changed={prov['rerun_changed']}); ratio {prov['ratio']:.2f}x")
+    results = {"dag_parse": parse, "push_loop": loop, "etl_load": etl, "provision": prov}
+    if os.environ.get("BENCH_HOSTS", "1") != "0":
+        results["hosts"] = hosts_figures()
+        print(render_hosts(results["hosts"]))
     out = REPORTS / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    results = {"dag_parse": parse, "push_loop": loop, "etl_load": etl, "provision": prov}
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nwritten {Path(out / 'results.json').relative_to(ROOT)}")
     return 0

@@ -61,8 +61,6 @@ def down(env: str) -> int:
             print(f"removed container    {name}")
         if not local_hosts.running_hosts(running) and local_hosts.remove_network(running):
             print(f"removed network      {local_hosts.NETWORK}")
-    else:
-        local_hosts.inventory_file(env).unlink(missing_ok=True)
     if not (running and local_hosts.running_hosts(running)):
         print("aws endpoint (moto)  stopped" if Moto().down() else "aws endpoint (moto)  was not running")
         others = local_hosts.other_containers(running) if running else []

@@ -51,7 +51,9 @@ def test_stale_record_is_ignored(moto, tmp_path):
 
 
 def test_cli_status_up_down(tmp_path):
-    env = {**os.environ, "TINY_LOCALCLOUD_DIR": str(tmp_path)}
+    # The AWS endpoint alone (--aws-only), with its own state and engine folders: no Docker involved.
+    env = {**os.environ, "TINY_LOCALCLOUD_DIR": str(tmp_path), "TINY_DOCKER_DIR": str(tmp_path / "docker")}
+    env.pop("DOCKER_HOST", None)
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "ci", "localcloud", *args], cwd=ROOT, env=env,
@@ -59,7 +61,7 @@ def test_cli_status_up_down(tmp_path):
 
     assert cli("status").returncode == 3
     port = str(free_port())
-    up = cli("up", "--port", port)
+    up = cli("up", "--aws-only", "--port", port)
     try:
         assert up.returncode == 0 and f"http://127.0.0.1:{port}" in up.stdout
         status = cli("status")
