@@ -13,11 +13,13 @@ from ci.stages.deploy import deployed_file
 
 
 def current_release(env: str) -> dict:
-    """The release `current` points at on env's Airflow host: its commit and bundle digest."""
+    """The release `current` points at on env's Airflow host: its commit and bundle digest ("" before any
+    deploy)."""
     host = airflow_host(env)
     with host.sudo():  # Airflow's home is closed to the login user
         target = host.file(f"{AIRFLOW_HOME}/current").linked_to
-        digest = host.file(f"{AIRFLOW_HOME}/current/BUNDLE_SHA256").content_string.strip()
+        marker = host.file(f"{AIRFLOW_HOME}/current/BUNDLE_SHA256")
+        digest = marker.content_string.strip() if marker.exists else ""  # the empty first release has none
     return {"sha": target.rsplit("/", 1)[-1], "sha256": digest}
 
 

@@ -3,12 +3,9 @@ host, database, buckets and secrets). Runs after test_1_pipeline.py, which verif
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from stage_cli import ci
 
-from ci.ansible import WORK
 from ci.bundle import resolve
 from ci.platform import Platform
 from ci.promotion import audit_records, read_verification
@@ -39,8 +36,7 @@ def test_unverified_sha_is_refused_and_nothing_is_deployed(production):
 def test_verified_sha_reaches_production_with_the_same_digest(production, monkeypatch):
     previous = ci("deploy", "--env", "local-prod", "--sha", "HEAD~1")  # what production ran before
     assert previous.code == 0, previous.output
-    record = read_verification(Platform.load("local"), json.loads(
-        (WORK / "local" / "deployed.json").read_text())["sha"])
+    record = read_verification(Platform.load("local"), resolve("HEAD"))  # smoke verified HEAD on local
     monkeypatch.setenv("PROMOTED_BY", "platform-lead")
     run = ci("promote", "--sha", record["sha"], "--from", "local", "--to", "local-prod")
     assert run.code == 0, run.output
