@@ -8,17 +8,16 @@ the base image cache, survives a stop.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ci.paths import ROOT
+from ci.processes import alive, stop_pid
 
 ENGINE_DIR = Path(os.environ.get("TINY_DOCKER_DIR", ROOT / ".work" / "docker"))
 SYSTEM_SOCKET = Path("/var/run/docker.sock")
@@ -41,17 +40,6 @@ class EngineState:
         return {**os.environ, "DOCKER_HOST": self.host}
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
-
-
 def _answers(host: str) -> bool:
     """True when `docker version` reaches a daemon at host within a few seconds."""
     probe = subprocess.run(["docker", "-H", host, "version", "--format", "{{.Server.Version}}"],
@@ -72,7 +60,7 @@ class Engine:
         """The engine in use, if one answers (ours first, then DOCKER_HOST, then the system socket)."""
         if self.state_file.exists():
             state = EngineState(**json.loads(self.state_file.read_text()))
-            if state.pid is None or _alive(state.pid):
+            if state.pid is None or alive(state.pid):
                 return state
             self.state_file.unlink()
         for host in (os.environ.get("DOCKER_HOST"), f"unix://{SYSTEM_SOCKET}" if SYSTEM_SOCKET.exists() else None):
@@ -111,16 +99,9 @@ class Engine:
             return False
         state = EngineState(**json.loads(self.state_file.read_text()))
         self.state_file.unlink()
-        if state.pid is None or not _alive(state.pid):
+        if state.pid is None or not alive(state.pid):
             return False
-        os.kill(state.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _alive(state.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if _alive(state.pid):
-            os.kill(state.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(state.pid, os.WNOHANG)
+        stop_pid(state.pid, timeout)
         return True
 
 

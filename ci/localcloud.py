@@ -7,10 +7,8 @@ its PID recorded in the state folder and stopped by that PID, never by name.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -18,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ci.paths import ROOT, VENV_BIN
+from ci.processes import alive, stop_pid
 
 STATE_DIR = Path(os.environ.get("TINY_LOCALCLOUD_DIR", ROOT / ".work" / "localcloud"))
 # Debian's AMIs are not in moto's catalogue: give it their metadata so the AMI lookup runs unchanged.
@@ -49,20 +48,6 @@ class MotoState:
         return f"http://{self.host}:{self.port}"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child (started by this very process) is not alive.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
-
-
 def _port_open(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)
@@ -88,7 +73,7 @@ class Moto:
         if not self.state_file.exists():
             return None
         state = MotoState(**json.loads(self.state_file.read_text()))
-        if _alive(state.pid):
+        if alive(state.pid):
             return state
         self.state_file.unlink()
         return None
@@ -124,16 +109,9 @@ class Moto:
             return False
         state = MotoState(**json.loads(self.state_file.read_text()))
         self.state_file.unlink()
-        if not _alive(state.pid):
+        if not alive(state.pid):
             return False
-        os.kill(state.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _alive(state.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if _alive(state.pid):
-            os.kill(state.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):  # reap it if this process started it
-            os.waitpid(state.pid, os.WNOHANG)
+        stop_pid(state.pid, timeout)
         return True
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import yaml
 from botocore.client import BaseClient
 
 from ci.ansible import WORK, aws_target
+
+if TYPE_CHECKING:
+    from ci.runner import Stage
 
 
 class PlatformError(RuntimeError):
@@ -55,6 +59,15 @@ class Platform:
         """A secret's value from Parameter Store (for the caller's use; never print it)."""
         path = self.outputs["parameters"][name]
         return self.client("ssm").get_parameter(Name=path, WithDecryption=True)["Parameter"]["Value"]
+
+
+def load_for_stage(stage: Stage, env: str) -> Platform | None:
+    """The environment's Platform, or None after recording why the stage cannot start (a failed step)."""
+    try:
+        return Platform.load(env)
+    except PlatformError as exc:
+        stage.fail("platform", str(exc))
+        return None
 
 
 def outputs_file(env: str) -> Path:

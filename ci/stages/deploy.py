@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ci import bundle
 from ci.ansible import WORK, run_playbook_stage
-from ci.platform import Platform, PlatformError
+from ci.platform import Platform, load_for_stage
 from ci.runner import Stage, StepFailed
 
 
@@ -42,10 +42,8 @@ def deploy_bundle(stage: Stage, platform: Platform, artifact: bundle.Bundle) -> 
 def run(args: argparse.Namespace) -> int:
     """Build, store, fetch back, deploy."""
     stage = Stage("deploy")
-    try:
-        platform = Platform.load(args.env)
-    except PlatformError as exc:
-        stage.fail("platform", str(exc))
+    platform = load_for_stage(stage, args.env)
+    if platform is None:
         return stage.finish()
     s3 = platform.client("s3")
     bucket = platform.bucket("artifacts")

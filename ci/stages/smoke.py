@@ -19,7 +19,7 @@ from ci.browser_check import BrowserCheckError, check_ui
 from ci.host_exec import airflow_host, airflow_python
 from ci.localcloud import LOCAL_ENVS
 from ci.paths import REPORTS
-from ci.platform import Platform, PlatformError
+from ci.platform import Platform, PlatformError, load_for_stage
 from ci.promotion import verified_file, write_verification
 from ci.runner import Stage, StepFailed
 from ci.stages.deploy import deployed_file
@@ -68,10 +68,8 @@ def api_url(platform: Platform) -> str:
 def run(args: argparse.Namespace) -> int:
     """Seed, trigger, wait, check the warehouse."""
     stage = Stage("smoke")
-    try:
-        platform = Platform.load(args.env)
-    except PlatformError as exc:
-        stage.fail("platform", str(exc))
+    platform = load_for_stage(stage, args.env)
+    if platform is None:
         return stage.finish()
     dag_id = f"tenant_etl__{args.tenant}"
     run_id = f"smoke__{time.strftime('%Y%m%dT%H%M%S')}"
