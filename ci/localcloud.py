@@ -1,8 +1,7 @@
-"""The local cloud: the embedded default target (no AWS account, no cost).
+"""The local cloud's AWS API: a moto server (the hosts are in ci.local_hosts, the engine in ci.docker_engine).
 
-For now it is the AWS API, a moto server; the Debian hosts and the PostgreSQL "RDS" join it later
-(issue #5) as further `Service`s with the same start/stop/status contract. Every process is started with
-its PID recorded in the state folder and stopped by that PID, never by name.
+The process is started with its PID recorded in the state folder and stopped by that PID, never by name
+(ci.processes).
 """
 
 from __future__ import annotations
