@@ -71,6 +71,7 @@ class Tenant:
     start_date: dt.date
     retries: int
     sources: tuple[Source, ...] = field(default_factory=tuple)
+    retry_delay_minutes: int = 5
 
     @property
     def schema(self) -> str:
@@ -84,8 +85,9 @@ class Tenant:
 
     @property
     def default_args(self) -> dict:
-        """Task defaults shared by all of the tenant's DAGs: its owner and retries."""
-        return {"owner": self.owner, "retries": self.retries, "retry_delay": dt.timedelta(minutes=5)}
+        """Task defaults shared by all of the tenant's DAGs: its owner, retries and the wait between tries."""
+        return {"owner": self.owner, "retries": self.retries,
+                "retry_delay": dt.timedelta(minutes=self.retry_delay_minutes)}
 
 
 def _fail(path: Path, where: str, expected: str, got: object) -> TenantFileError:
@@ -171,13 +173,16 @@ def load_tenant(path: Path) -> Tenant:
     retries = _get(data, "retries", path, "", int, "a whole number >= 1", 2)
     if retries < 1:
         raise _fail(path, "retries", "a whole number >= 1", retries)
+    retry_delay = _get(data, "retry_delay_minutes", path, "", int, "whole minutes between 1 and 1440", 5)
+    if not 1 <= retry_delay <= 1440:
+        raise _fail(path, "retry_delay_minutes", "whole minutes between 1 and 1440", retry_delay)
     sources = _get(data, "sources", path, "", list, "a non-empty list of sources")
     if not sources:
         raise _fail(path, "sources", "a non-empty list of sources", sources)
     parsed = tuple(_source(s, path, i) for i, s in enumerate(sources))
     if len({s.name for s in parsed}) != len(parsed):
         raise _fail(path, "sources", "unique source names", [s.name for s in parsed])
-    return Tenant(tenant, owner, schedule, start, retries, parsed)
+    return Tenant(tenant, owner, schedule, start, retries, parsed, retry_delay)
 
 
 def tenant_files(folder: Path) -> list[Path]:

@@ -32,7 +32,11 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     (("key: [order_id]", "key: [id]"), "acme.yml: sources[0].key: expected column names among"),
     (("tenant: acme", "tenant: Acme Corp"), "acme.yml: tenant: expected a lower-case identifier"),
     (("start_date: 2026-11-01", "start_date: soon"), "acme.yml: start_date: expected a date such as 2026-11-01"),
-    (("retries: 2", "retries: 0"), "acme.yml: retries: expected a whole number >= 1, got 0"),
+    (("retries: 3", "retries: 0"), "acme.yml: retries: expected a whole number >= 1, got 0"),
+    (("retry_delay_minutes: 1", "retry_delay_minutes: 0"),
+     "acme.yml: retry_delay_minutes: expected whole minutes between 1 and 1440, got 0"),
+    (("retry_delay_minutes: 1", "retry_delay_minutes: 5m"),
+     "acme.yml: retry_delay_minutes: expected whole minutes between 1 and 1440, got '5m'"),
     (("multiply: [quantity, unit_price]", "multiply: [quantity, product]"),
      "acme.yml: sources[0].derived[0].multiply: expected two of the numeric columns"),
     (("  - name: orders\n", "  - name: orders\n    oops: [\n"), "acme.yml:"),
@@ -44,6 +48,13 @@ def test_malformed_tenant_names_file_field_and_expectation(tmp_path, change, mes
     with pytest.raises(TenantFileError) as exc:
         load_tenant(path)
     assert message in str(exc.value)
+
+
+def test_retry_delay_is_per_tenant_with_a_default(tmp_path):
+    acme = load_tenant(DAGS / "tenants" / "acme.yml")
+    assert acme.default_args["retry_delay"].total_seconds() == 60
+    plain = load_tenant(write(tmp_path, "acme", GOOD.replace("retry_delay_minutes: 1\n", "")))
+    assert plain.default_args["retry_delay"].total_seconds() == 300
 
 
 def _dag_ids(folder: Path) -> tuple[set[str], str]:
