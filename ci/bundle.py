@@ -49,6 +49,8 @@ def bundle_key(sha: str) -> str:
 
 def resolve(ref: str = "HEAD") -> str:
     """The full commit SHA of ref; a BundleError naming ref when git does not know it."""
+    if not ref.strip():  # `make promote SHA=` or a Jenkins parameter left blank
+        raise BundleError("no commit given: set SHA to the full commit SHA (git rev-parse HEAD prints it)")
     found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
                            capture_output=True, text=True, check=False)
     if found.returncode != 0:

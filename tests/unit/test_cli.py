@@ -39,3 +39,13 @@ def test_configure_before_provision_names_the_missing_step(capsys):
 def test_localcloud_refuses_an_aws_environment(capsys):
     assert main(["localcloud", "up", "--env", "production"]) == 2
     assert "not production" in capsys.readouterr().out
+
+
+def test_promote_to_the_same_environment_is_refused(capsys):
+    assert main(["promote", "--sha", "HEAD", "--from", "staging", "--to", "staging"]) == 1
+    assert "--from and --to are both staging" in capsys.readouterr().out
+
+
+def test_an_empty_sha_is_named(capsys):
+    assert main(["promote-check", "--env", "local", "--sha", ""]) == 1
+    assert "no commit given: set SHA to the full commit SHA" in capsys.readouterr().out
