@@ -28,6 +28,10 @@ SLOTS = {"local": 1, "local-prod": 2}
 # What a host container needs for systemd as PID 1 on this engine (--privileged fails here).
 SYSTEMD_FLAGS = ["--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", "--cgroupns=private",
                  "--tmpfs", "/run", "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3"]
+# The airflow role's logs folder and fixed uid/gid (airflow_logs_dir, airflow_uid, airflow_gid).
+LOGS_DIR = "/opt/airflow/logs"
+AIRFLOW_UID = 10001
+LOG_VOLUME_MB = int(os.environ.get("TINY_LOG_VOLUME_MB", "256"))
 
 
 def inventory_file(env: str) -> Path:
@@ -103,6 +107,12 @@ def ensure_network(engine: EngineState) -> None:
     docker(engine, "network", "create", "--subnet", str(SUBNET), "--gateway", gateway(), NETWORK)
 
 
+def log_volume() -> list[str]:
+    """The Airflow host's own log volume: a size-limited tmpfs owned by the role's fixed airflow uid/gid (what
+    a separate EBS volume is on AWS), so a log flood fills it and not the host's root file system."""
+    return ["--tmpfs", f"{LOGS_DIR}:size={LOG_VOLUME_MB}m,uid={AIRFLOW_UID},gid={AIRFLOW_UID},mode=0750"]
+
+
 def _state(engine: EngineState, container: str) -> str | None:
     found = docker(engine, "inspect", "--format", "{{.State.Status}}", container, check=False)
     return found.stdout.decode().strip() if found.returncode == 0 else None
@@ -120,7 +130,7 @@ def start_host(engine: EngineState, image: str, host: Host) -> None:
             publish = ["--publish", f"127.0.0.1:{UI_PORT}:8080"]
         docker(engine, "run", "--detach", "--name", host.container, "--hostname", host.hostname,
                "--network", NETWORK, "--ip", host.ip, "--label", f"tiny-analytics.env={host.env}",
-               *publish, *SYSTEMD_FLAGS, image)
+               *publish, *SYSTEMD_FLAGS, *(log_volume() if host.role == "airflow" else []), image)
     elif status != "running":
         docker(engine, "start", host.container)
     docker(engine, "exec", "-i", host.container, "sh", "-c",

@@ -18,10 +18,32 @@ def test_service_active_and_enabled(host, service):
     assert unit.is_enabled, f"{service} is not enabled (it would not come back after a reboot)"
 
 
-def test_service_restarts_on_failure(host):
+def test_service_always_restarted_and_never_given_up(host):
     for service in SERVICES:
         restart = host.check_output(f"systemctl show -p Restart --value {service}")
-        assert restart == "on-failure", f"{service}: Restart={restart}"
+        assert restart == "always", f"{service}: Restart={restart}"
+        # 0: no start limit, so a long database outage cannot leave a service stopped for good
+        limit = host.check_output(f"systemctl show -p StartLimitIntervalUSec --value {service}")
+        assert limit in ("0", "infinity"), f"{service}: StartLimitIntervalSec={limit}"
+
+
+@pytest.mark.parametrize("timer", ["airflow-health.timer", "airflow-log-cleanup.timer"])
+def test_housekeeping_timer_active_and_enabled(host, timer):
+    unit = host.service(timer)
+    assert unit.is_running and unit.is_enabled, f"{timer} is not active and enabled"
+
+
+def test_airflow_health_command_passes(host):
+    # The same check airflow-health.timer runs: services, API health, log volume room and writes.
+    deadline = time.monotonic() + 90
+    while True:
+        with host.sudo("airflow"):
+            check = host.run("/usr/local/sbin/airflow-health")
+        if check.rc == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert check.rc == 0, check.stdout + check.stderr
+    assert "ok   log volume" in check.stdout
 
 
 def test_api_server_listens(host):
