@@ -6,6 +6,7 @@ login user), then `sudo -u airflow` with the services' environment file and the 
 
 from __future__ import annotations
 
+import json
 import shlex
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,17 @@ if TYPE_CHECKING:
 
 AIRFLOW_HOME = "/opt/airflow"
 SERVICES = ["airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
+# Python (for airflow_python) that opens `conn`: psycopg2 with the DAGs' own `warehouse` connection
+# (AIRFLOW_CONN_WAREHOUSE, JSON or URI), to database DB instead when the code sets DB.
+WAREHOUSE_CONNECT = (
+    "import json, os, psycopg2\n"
+    "from airflow.models.connection import Connection\n"
+    "raw = os.environ['AIRFLOW_CONN_WAREHOUSE']\n"
+    "c = Connection.from_json(raw, conn_id='warehouse') if raw.lstrip().startswith('{') "
+    "else Connection(conn_id='warehouse', uri=raw)\n"
+    "conn = psycopg2.connect(host=c.host, port=c.port or 5432, dbname=globals().get('DB') or c.schema, "
+    "user=c.login, password=c.password, connect_timeout=10)\n"
+)
 
 
 def airflow_host(env: str) -> Host:
@@ -39,3 +51,11 @@ def airflow_python(host: Host, code: str) -> str:
               f"exec {AIRFLOW_HOME}/venv/bin/python -c {shlex.quote(code)}")
     with host.sudo("airflow"):
         return host.check_output("bash -c %s", script)
+
+
+def warehouse_query(host: Host, sql: str, params: tuple = ()) -> list[list]:
+    """Rows of one query in the warehouse, as the DAGs' etl role, from the Airflow host."""
+    code = (WAREHOUSE_CONNECT + "cur = conn.cursor()\n"
+            f"cur.execute({sql!r}, {params!r})\n"
+            "print(json.dumps(cur.fetchall(), default=str))\n")
+    return json.loads(airflow_python(host, code).strip().splitlines()[-1])

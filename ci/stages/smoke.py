@@ -16,7 +16,7 @@ import time
 from ci import local_hosts
 from ci.airflow_api import AirflowApi, AirflowApiError
 from ci.browser_check import BrowserCheckError, check_ui
-from ci.host_exec import airflow_host, airflow_python
+from ci.host_exec import WAREHOUSE_CONNECT, airflow_host, airflow_python
 from ci.localcloud import LOCAL_ENVS
 from ci.paths import REPORTS
 from ci.platform import Platform, PlatformError, load_for_stage
@@ -26,16 +26,11 @@ from ci.stages.deploy import deployed_file
 from ci.stages.seed import upload_sample_day
 
 # Runs on the Airflow host: the run's etl.etl_runs rows, each with the rows actually in its partition.
-WAREHOUSE_CHECK = """
-import json, os, sys
+_RUN_RECORDS = """
+import sys
 sys.path.insert(0, '/opt/airflow/current/dags')
-import psycopg2
-from airflow.models.connection import Connection
-from tiny_etl.tenant import load_tenant, tenants_folder
 from pathlib import Path
-raw = os.environ['AIRFLOW_CONN_WAREHOUSE']
-c = Connection.from_json(raw, conn_id='warehouse') if raw.lstrip().startswith('{') else Connection(conn_id='w', uri=raw)
-conn = psycopg2.connect(host=c.host, port=c.port or 5432, dbname=c.schema, user=c.login, password=c.password)
+from tiny_etl.tenant import load_tenant, tenants_folder
 tenant = load_tenant(tenants_folder(Path('/opt/airflow/current/dags')) / (TENANT + '.yml'))
 cur = conn.cursor()
 cur.execute('select source, rows_in, rows_loaded, rows_quarantined, status from etl.etl_runs where run_id = %s',
@@ -48,6 +43,7 @@ for source, rows_in, loaded, quarantined, status in cur.fetchall():
                     status=status, rows_in_table=cur.fetchone()[0]))
 print(json.dumps(out))
 """
+WAREHOUSE_CHECK = WAREHOUSE_CONNECT + _RUN_RECORDS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from hostlib import airflow_python
-
-CONNECT = (
-    "import json, os, psycopg2\n"
-    "from airflow.models.connection import Connection\n"
-    "raw = os.environ['AIRFLOW_CONN_WAREHOUSE']\n"
-    "c = Connection.from_json(raw, conn_id='warehouse') if raw.lstrip().startswith('{') "
-    "else Connection(conn_id='warehouse', uri=raw)\n"
-    "conn = psycopg2.connect(host=c.host, port=c.port or 5432, dbname=DB or c.schema, user=c.login,"
-    " password=c.password, connect_timeout=10)\n"
-)
+from hostlib import WAREHOUSE_CONNECT, airflow_python
 
 
 def test_warehouse_reachable_as_etl_role_not_superuser(host):
-    out = airflow_python(host, "DB = None\n" + CONNECT + (
+    out = airflow_python(host, WAREHOUSE_CONNECT + (
         "cur = conn.cursor()\n"
         "cur.execute('select current_user, rolsuper, rolcreaterole, rolcreatedb from pg_roles "
         "where rolname = current_user')\n"
@@ -28,7 +18,7 @@ def test_warehouse_reachable_as_etl_role_not_superuser(host):
 
 def test_etl_role_cannot_reach_airflow_metadata(host):
     out = airflow_python(host, "DB = 'airflow'\n" + (
-        "try:\n" + "".join(f"    {line}\n" for line in CONNECT.splitlines()) +
+        "try:\n" + "".join(f"    {line}\n" for line in WAREHOUSE_CONNECT.splitlines()) +
         "    print('connected')\n"
         "except psycopg2.OperationalError as exc:\n"
         "    print('refused:', str(exc).strip().splitlines()[0])\n"))
