@@ -81,6 +81,14 @@ def test_promote_refuses_a_short_sha_before_calling_jenkins(env, capsys):
     assert not any(r.startswith("POST") for r in env.state.requests)
 
 
+def test_promote_target_other_than_production_is_a_usage_error(env, capsys):
+    with pytest.raises(SystemExit) as exc:
+        run_cli("promote", SHA, "--to", "staging", capsys=capsys)
+    assert exc.value.code == 2
+    assert "invalid choice: 'staging'" in capsys.readouterr().err
+    assert not any(r.startswith("POST") for r in env.state.requests)
+
+
 def test_bad_token_is_one_clear_line(env, capsys, monkeypatch):
     monkeypatch.setenv("JENKINS_API_TOKEN", "wrong")
     code, out = run_cli("status", capsys=capsys)

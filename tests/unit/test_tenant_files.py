@@ -50,6 +50,12 @@ def test_malformed_tenant_names_file_field_and_expectation(tmp_path, change, mes
     assert message in str(exc.value)
 
 
+def test_invalid_yaml_names_file_and_line(tmp_path):
+    path = write(tmp_path, "acme", GOOD.replace("  - name: orders\n", "  - name: orders\n    oops: [\n", 1))
+    with pytest.raises(TenantFileError, match=r"acme\.yml:\d+: not valid YAML: "):
+        load_tenant(path)
+
+
 def test_retry_delay_is_per_tenant_with_a_default(tmp_path):
     acme = load_tenant(DAGS / "tenants" / "acme.yml")
     assert acme.default_args["retry_delay"].total_seconds() == 60
