@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -9,31 +10,17 @@ import sys
 import time
 
 import pytest
-import requests
+from platform_probe import admin_api, engine, health, health_wait, task_tries, trigger_day, warehouse_rows
 from stage_cli import ci
 
 from ci import local_hosts
-from ci.docker_engine import Engine, docker
-from ci.host_exec import SERVICES, airflow_host
+from ci.docker_engine import docker
+from ci.host_exec import SERVICES, airflow_host, warehouse_query
 from ci.paths import ROOT
+from ci.platform import Platform
+from ci.stages.seed import upload_sample_day
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_cloud")]
-
-
-def health_wait(timeout: float = 180.0) -> float:
-    """Seconds until every component reports healthy through the API server."""
-    started = time.monotonic()
-    while True:
-        try:
-            health = requests.get(f"{local_hosts.ui_url('local')}/api/v2/monitor/health", timeout=5).json()
-            if all(health[c]["status"] == "healthy" for c in ("metadatabase", "scheduler", "dag_processor",
-                                                             "triggerer")):
-                return time.monotonic() - started
-        except (requests.RequestException, ValueError, KeyError):
-            pass
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"not healthy after {timeout:.0f} s")
-        time.sleep(1)
 
 
 def test_killed_scheduler_is_restarted_by_systemd():
@@ -55,10 +42,8 @@ def test_killed_scheduler_is_restarted_by_systemd():
 
 
 def test_restarted_host_brings_every_service_back():
-    engine = Engine().state()
-    assert engine, "the local cloud's engine is not running"
     started = time.monotonic()
-    docker(engine, "restart", "--time", "30", local_hosts.hosts("local")[0].container)
+    docker(engine(), "restart", "--time", "30", local_hosts.hosts("local")[0].container)
     healthy = health_wait()
     host = airflow_host("local")
     assert all(host.service(s).is_running for s in SERVICES)
@@ -85,3 +70,94 @@ def test_interrupted_site_yml_converges_on_the_next_run():
         assert "maxauthtries 2" in host.check_output("sshd -T").splitlines()
     print(f"\nsite.yml interrupted after 25 s; the next run converged in {time.monotonic() - started:.0f} s, "
           f"healthy {health_wait():.1f} s later")
+
+
+def _seed(day: str) -> None:
+    upload_sample_day(Platform.load("local"), dt.date.fromisoformat(day), 200)
+
+
+def _assert_loaded_once(tenant: str, run_id: str, day: str) -> list[dict]:
+    rows = warehouse_rows(tenant, run_id, day)
+    assert rows, f"{run_id} left no etl.etl_runs record"
+    for r in rows:  # one record per source, and the partition holds exactly what the run loaded
+        assert r["status"] == "ok", r
+        assert r["rows_in_table"] == r["rows_loaded"] == r["rows_in"] - r["rows_quarantined"], r
+    assert len({r["source"] for r in rows}) == len(rows), f"duplicate etl_runs records: {rows}"
+    return rows
+
+
+def test_database_outage_during_a_run_recovers_and_loses_nothing():
+    day, dag_id = "2026-11-02", "tenant_etl__acme"
+    _seed(day)
+    api = admin_api()
+    run_id = trigger_day(api, dag_id, f"db_outage__{time.strftime('%H%M%S')}", day)
+    deadline = time.monotonic() + 180
+    while not any(state == "running" for state, _ in task_tries(api, dag_id, run_id).values()):
+        assert time.monotonic() < deadline, "no task started within 180 s"
+        time.sleep(0.5)
+    running = sorted(t for t, (state, _) in task_tries(api, dag_id, run_id).items() if state == "running")
+    database = local_hosts.hosts("local")[1].container
+    docker(engine(), "stop", "--time", "30", database)
+    time.sleep(60)
+    during = health()
+    docker(engine(), "start", database)
+    back = time.monotonic()
+    healthy = health_wait(timeout=300)
+    state = admin_api().wait_for_run(dag_id, run_id, wait=900)
+    finished = time.monotonic() - back
+    tries = task_tries(admin_api(), dag_id, run_id)
+    assert state == "success", tries
+    assert max(n for _, n in tries.values()) > 1, f"no task was retried: {tries}"
+    assert all(host_state == "healthy" for host_state in health().values())
+    rows = _assert_loaded_once("acme", run_id, day)
+    host = airflow_host("local")
+    assert all(host.service(s).is_running for s in SERVICES)
+    print(f"\ndatabase stopped 60 s while {running} ran (health then: {during or 'API gave no answer'}); "
+          f"every component healthy {healthy:.1f} s after the database started, the run succeeded "
+          f"{finished:.0f} s after; tries {({t: n for t, (_, n) in tries.items()})}; warehouse {rows}")
+
+
+def test_full_log_volume_is_reported_and_the_run_recovers_once_space_returns():
+    day, dag_id, filler = "2026-11-03", "tenant_etl__acme", "/opt/airflow/logs/filler"
+    _seed(day)
+    host = airflow_host("local")
+    since = host.check_output("date +%s")
+    with host.sudo("airflow"):
+        host.run(f"dd if=/dev/zero of={filler} bs=1M status=none")  # until the volume is full
+    filled = time.monotonic()
+    try:
+        with host.sudo("airflow"):
+            check = host.run("/usr/local/sbin/airflow-health")
+        assert check.rc == 1, check.stdout
+        assert "FAIL log volume /opt/airflow/logs: 0 MB free" in check.stdout, check.stdout
+        with host.sudo():  # the timer's next run fails its unit: `systemctl --failed`, the journal
+            while "FAIL log volume" not in host.check_output(
+                    f"journalctl -u airflow-health.service --since @{since} --no-pager -o cat"):
+                assert time.monotonic() - filled < 150, "airflow-health.timer did not report the full volume"
+                time.sleep(2)
+            assert host.run("systemctl is-failed --quiet airflow-health.service").rc == 0
+        reported = time.monotonic() - filled
+        api = admin_api()
+        run_id = trigger_day(api, dag_id, f"log_full__{time.strftime('%H%M%S')}", day)
+        while task_tries(api, dag_id, run_id)["orders.validate"][0] not in ("up_for_retry", "failed"):
+            assert time.monotonic() - filled < 300, "the task neither ran nor failed on the full volume"
+            time.sleep(1)
+        first_try = task_tries(api, dag_id, run_id)["orders.validate"][0]
+        records = warehouse_query(host, "select count(*) from etl.etl_runs where run_id = %s", (run_id,))
+        assert records == [[0]], "a run wrote to the warehouse while its task could not log"
+    finally:
+        with host.sudo("airflow"):
+            host.run(f"rm -f {filler}")
+    freed = time.monotonic()
+    with host.sudo("airflow"):
+        while host.run("/usr/local/sbin/airflow-health").rc != 0:
+            assert time.monotonic() - freed < 120, "airflow-health still fails after the volume was freed"
+            time.sleep(2)
+    healthy = time.monotonic() - freed
+    state = api.wait_for_run(dag_id, run_id, wait=600)
+    assert state == "success", task_tries(api, dag_id, run_id)
+    rows = _assert_loaded_once("acme", run_id, day)
+    assert all(host.service(s).is_running for s in SERVICES)
+    print(f"\nlog volume full: airflow-health failed at once, airflow-health.timer reported it after "
+          f"{reported:.0f} s; the run's first try ended {first_try} with nothing written; airflow-health ok "
+          f"{healthy:.1f} s after freeing space; the retry loaded it {time.monotonic() - freed:.0f} s after: {rows}")

@@ -1,0 +1,114 @@
+"""What the fault and load tests observe on the local default: the API (as the admin), component health,
+the warehouse rows of a run, and the Airflow host's memory."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from types import TracebackType
+
+import requests
+
+from ci import local_hosts
+from ci.airflow_api import AirflowApi
+from ci.docker_engine import Engine, EngineState, docker
+from ci.host_exec import airflow_host, airflow_python
+from ci.platform import Platform
+from ci.stages.smoke import WAREHOUSE_CHECK
+
+COMPONENTS = ("metadatabase", "scheduler", "dag_processor", "triggerer")
+
+
+def engine() -> EngineState:
+    """The running engine of the local cloud."""
+    state = Engine().state()
+    assert state, "the local cloud's engine is not running"
+    return state
+
+
+def health(env: str = "local") -> dict[str, str]:
+    """component -> status from /api/v2/monitor/health; {} when the API does not answer."""
+    try:
+        body = requests.get(f"{local_hosts.ui_url(env)}/api/v2/monitor/health", timeout=5).json()
+        return {c: body[c]["status"] for c in COMPONENTS}
+    except (requests.RequestException, ValueError, KeyError):
+        return {}
+
+
+def health_wait(timeout: float = 180.0, env: str = "local") -> float:
+    """Seconds until every component reports healthy through the API server."""
+    started = time.monotonic()
+    while True:
+        now = health(env)
+        if now and all(s == "healthy" for s in now.values()):
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not healthy after {timeout:.0f} s: {now or 'no answer'}")
+        time.sleep(1)
+
+
+def admin_api(env: str = "local") -> AirflowApi:
+    """An API session as the admin, whose password is read from the secret store."""
+    platform = Platform.load(env)
+    return AirflowApi.login(local_hosts.ui_url(env), "admin", platform.secret("airflow_admin_password"))
+
+
+def warehouse_rows(tenant: str, run_id: str, day: str, env: str = "local") -> list[dict]:
+    """The run's etl.etl_runs records, each with the rows now in its partition (smoke's check)."""
+    code = f"TENANT = {tenant!r}\nRUN_ID = {run_id!r}\nDAY = {day!r}\n" + WAREHOUSE_CHECK
+    return json.loads(airflow_python(airflow_host(env), code).strip().splitlines()[-1])
+
+
+# Memory in use by a container as `docker stats` counts it: the cgroup's usage less its inactive file cache
+# (cgroup v2, else v1).
+MEMORY_IN_USE = (
+    "if [ -f /sys/fs/cgroup/memory.current ]; then d=/sys/fs/cgroup; u=$(cat $d/memory.current); k=inactive_file;"
+    " else d=/sys/fs/cgroup/memory; u=$(cat $d/memory.usage_in_bytes); k=total_inactive_file; fi;"
+    " echo $((u - $(awk -v k=$k '$1 == k {print $2}' $d/memory.stat)))"
+)
+
+
+class MemorySampler:
+    """Samples a host container's memory in use every `interval` seconds; `peak_mb` is the highest."""
+
+    def __init__(self, container: str, interval: float = 2.0) -> None:
+        self.container, self.interval = container, interval
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._engine = engine()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            out = docker(self._engine, "exec", self.container, "sh", "-c", MEMORY_IN_USE, check=False)
+            if out.returncode == 0:
+                self.samples.append(int(out.stdout.decode().strip()))
+            self._stop.wait(self.interval)
+
+    @property
+    def peak_mb(self) -> float:
+        """Highest sample in MiB."""
+        return max(self.samples, default=0) / 2**20
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+def trigger_day(api: AirflowApi, dag_id: str, run_id: str, day: str, second: int = 0) -> str:
+    """Start one run of dag_id whose `ds` is day; its logical date adds the time of day (unique per DAG)
+    plus `second` seconds, so many runs can read the same day."""
+    clock = time.gmtime(time.time() + second)
+    api.trigger(dag_id, run_id, f"{day}T{time.strftime('%H:%M:%S', clock)}Z")
+    return run_id
+
+
+def task_tries(api: AirflowApi, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
+    """task_id -> (state, try_number) of one run."""
+    found = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})
+    return {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in found["task_instances"]}
