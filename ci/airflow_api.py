@@ -6,6 +6,7 @@ every wait names what it waited for when it gives up.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 
@@ -67,6 +68,12 @@ class AirflowApi:
         self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
         return self.call("POST", f"/dags/{dag_id}/dagRuns", json={"dag_run_id": run_id, "logical_date": logical_date})
 
+    def trigger_day(self, dag_id: str, run_id: str, day: dt.date, offset_seconds: int = 0) -> dict:
+        """Start one run whose `ds` is day. Airflow keeps logical dates unique per DAG, so the logical date is
+        day at the current time of day (plus offset_seconds): many runs can read the same day."""
+        clock = time.strftime("%H:%M:%S", time.gmtime(time.time() + offset_seconds))
+        return self.trigger(dag_id, run_id, f"{day.isoformat()}T{clock}Z")
+
     def wait_for_run(self, dag_id: str, run_id: str, wait: float = 900.0) -> str:
         """The run's final state (success or failed); an error when it is still going at the deadline."""
         deadline = time.monotonic() + wait
@@ -78,7 +85,11 @@ class AirflowApi:
                 raise AirflowApiError(f"{dag_id} run {run_id} still {state} after {wait:.0f} s")
             time.sleep(3)
 
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        """The task instances of one run, as the API returns them."""
+        found = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})
+        return found["task_instances"]
+
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
         """task_id -> state of one run."""
-        found = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})
-        return {ti["task_id"]: ti["state"] for ti in found["task_instances"]}
+        return {ti["task_id"]: ti["state"] for ti in self.task_instances(dag_id, run_id)}

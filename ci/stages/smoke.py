@@ -82,9 +82,7 @@ def run(args: argparse.Namespace) -> int:
             session = AirflowApi.login(api_url(platform), "admin", platform.secret("airflow_admin_password"))
             api.append(session)
             session.wait_for_dag(dag_id)
-            # Airflow keeps logical dates unique per DAG: the time of day makes each smoke run its own, while
-            # `ds` (the day the ETL reads) stays args.day.
-            session.trigger(dag_id, run_id, f"{args.day.isoformat()}T{time.strftime('%H:%M:%S', time.gmtime())}Z")
+            session.trigger_day(dag_id, run_id, args.day)  # `ds` (the day the ETL reads) is args.day
         except AirflowApiError as exc:
             raise StepFailed(str(exc)) from exc
         return f"{dag_id} run {run_id} for {args.day}"

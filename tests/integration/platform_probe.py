@@ -100,15 +100,6 @@ class MemorySampler:
         self._thread.join(timeout=30)
 
 
-def trigger_day(api: AirflowApi, dag_id: str, run_id: str, day: str, second: int = 0) -> str:
-    """Start one run of dag_id whose `ds` is day; its logical date adds the time of day (unique per DAG)
-    plus `second` seconds, so many runs can read the same day."""
-    clock = time.gmtime(time.time() + second)
-    api.trigger(dag_id, run_id, f"{day}T{time.strftime('%H:%M:%S', clock)}Z")
-    return run_id
-
-
 def task_tries(api: AirflowApi, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
     """task_id -> (state, try_number) of one run."""
-    found = api.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100})
-    return {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in found["task_instances"]}
+    return {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in api.task_instances(dag_id, run_id)}

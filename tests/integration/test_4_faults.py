@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from platform_probe import admin_api, engine, health, health_wait, task_tries, trigger_day, warehouse_rows
+from platform_probe import admin_api, engine, health, health_wait, task_tries, warehouse_rows
 from stage_cli import ci
 
 from ci import local_hosts
@@ -90,7 +90,8 @@ def test_database_outage_during_a_run_recovers_and_loses_nothing():
     day, dag_id = "2026-11-02", "tenant_etl__acme"
     _seed(day)
     api = admin_api()
-    run_id = trigger_day(api, dag_id, f"db_outage__{time.strftime('%H%M%S')}", day)
+    run_id = f"db_outage__{time.strftime('%H%M%S')}"
+    api.trigger_day(dag_id, run_id, dt.date.fromisoformat(day))
     deadline = time.monotonic() + 180
     while not any(state == "running" for state, _ in task_tries(api, dag_id, run_id).values()):
         assert time.monotonic() < deadline, "no task started within 180 s"
@@ -138,7 +139,8 @@ def test_full_log_volume_is_reported_and_the_run_recovers_once_space_returns():
             assert host.run("systemctl is-failed --quiet airflow-health.service").rc == 0
         reported = time.monotonic() - filled
         api = admin_api()
-        run_id = trigger_day(api, dag_id, f"log_full__{time.strftime('%H%M%S')}", day)
+        run_id = f"log_full__{time.strftime('%H%M%S')}"
+        api.trigger_day(dag_id, run_id, dt.date.fromisoformat(day))
         while task_tries(api, dag_id, run_id)["orders.validate"][0] not in ("up_for_retry", "failed"):
             assert time.monotonic() - filled < 300, "the task neither ran nor failed on the full volume"
             time.sleep(1)

@@ -7,7 +7,7 @@ import datetime as dt
 import time
 
 import pytest
-from platform_probe import MemorySampler, admin_api, health, trigger_day
+from platform_probe import MemorySampler, admin_api, health
 
 from ci import local_hosts
 from ci.host_exec import airflow_host, warehouse_query
@@ -30,7 +30,7 @@ def test_fifty_runs_at_once_all_complete():
     with MemorySampler(local_hosts.hosts("local")[0].container) as memory:
         started = time.monotonic()
         for i, (dag_id, run_id) in enumerate(runs):  # each its own logical date, all reading DAY
-            trigger_day(api, dag_id, run_id, DAY, second=i)
+            api.trigger_day(dag_id, run_id, dt.date.fromisoformat(DAY), offset_seconds=i)
         triggered = time.monotonic() - started
         pending = {run_id: dag_id for dag_id, run_id in runs}
         states: dict[str, str] = {}
@@ -48,8 +48,7 @@ def test_fifty_runs_at_once_all_complete():
         elapsed = time.monotonic() - started
     failed = sorted(r for r, s in states.items() if s != "success")
     assert not failed, f"runs that did not succeed: {failed}"
-    tis = sum(len(api.call("GET", f"/dags/{d}/dagRuns/{r}/taskInstances", params={"limit": 100})
-                  ["task_instances"]) for d, r in runs)
+    tis = sum(len(api.task_instances(d, r)) for d, r in runs)
     records = warehouse_query(airflow_host("local"), "select run_id, status, rows_loaded from etl.etl_runs "
                               "where run_id like %s", (f"load_{stamp}_%",))
     assert sorted(r[0] for r in records) == sorted(r for _, r in runs), "a run left no (or a second) record"
