@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -49,6 +50,26 @@ def parse_recap(output: str) -> list[Recap]:
     """The PLAY RECAP lines of an ansible-playbook run."""
     return [Recap(m["host"], int(m["ok"]), int(m["changed"]), int(m["unreachable"]), int(m["failed"]))
             for m in RECAP.finditer(output)]
+
+
+def inventory_hosts(inventory: Path, group: str, env: dict[str, str] | None = None) -> list[str]:
+    """The hosts of `group` (its children included) as `ansible-inventory --list` reads the inventory, so a
+    dynamic inventory (aws_ec2) is asked exactly as testinfra and ansible-playbook would ask it."""
+    proc = subprocess.run([tool("ansible-inventory"), "-i", str(inventory), "--list"], capture_output=True, text=True,
+                          env={**os.environ, **ANSIBLE_ENV, **(env or {})}, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"ansible-inventory -i {inventory} failed: {proc.stderr.strip()[-500:]}")
+    listing = json.loads(proc.stdout)
+    found: list[str] = []
+
+    def walk(name: str) -> None:
+        node = listing.get(name, {})
+        found.extend(h for h in node.get("hosts", []) if h not in found)
+        for child in node.get("children", []):
+            walk(child)
+
+    walk(group)
+    return found
 
 
 def local_ssh_public_key() -> Path:

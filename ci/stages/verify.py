@@ -8,21 +8,46 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ci.ansible import ANSIBLE_ENV, tool_path_env
+from ci.ansible import ANSIBLE_ENV, inventory_hosts, tool_path_env
 from ci.paths import REPORTS, ROOT
 from ci.promotion import verified_file
-from ci.runner import Stage
+from ci.runner import Stage, StepFailed
 from ci.stages.configure import preflight
 from ci.stages.deploy import deployed_file
 
 
+def hosts_to_verify(inventory: Path) -> str:
+    """The `airflow` hosts of the inventory, one line; StepFailed when there is none (testinfra would skip every
+    check and verify would pass having checked nothing)."""
+    try:
+        hosts = inventory_hosts(inventory, "airflow", tool_path_env())
+    except RuntimeError as exc:
+        raise StepFailed(str(exc)) from exc
+    if not hosts:
+        raise StepFailed(f"no host in the airflow group of {inventory} (read with ansible-inventory): verify "
+                         "would check nothing. Provision the environment, or check the inventory's filters")
+    return f"{len(hosts)} host(s) in {inventory}: {', '.join(hosts)}"
+
+
+def checks_ran(junit: Path) -> str:
+    """StepFailed unless testinfra ran at least one check that was not skipped."""
+    if not junit.exists():
+        raise StepFailed(f"testinfra wrote no report ({junit}): nothing was verified")
+    summary = junit_summary(junit)
+    if summary["tests"] - summary["skipped"] < 1:
+        raise StepFailed(f"testinfra ran no check ({summary}): nothing was verified")
+    return f"{summary['tests'] - summary['skipped']} checks ran, {summary['skipped']} skipped"
+
+
 def infra_tests(stage: Stage, env: str) -> bool:
-    """Run tests/infra against inventory/<env>'s Airflow hosts as one step; True when they pass."""
+    """Run tests/infra against inventory/<env>'s Airflow hosts as one step; True when they pass and ran."""
+    junit = REPORTS / f"verify-{env}-pytest.xml"
+    junit.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "pytest", str(ROOT / "tests" / "infra"), "--connection=ansible",
-            f"--ansible-inventory={ROOT / 'inventory' / env}", "--hosts=airflow",
-            f"--junitxml={REPORTS / f'verify-{env}-pytest.xml'}"]
+            f"--ansible-inventory={ROOT / 'inventory' / env}", "--hosts=airflow", f"--junitxml={junit}"]
     env_vars = {**ANSIBLE_ENV, **tool_path_env(), "TINY_ENV": env}
-    return stage.command("testinfra tests/infra", argv, env=env_vars, stream=True).ok
+    passed = stage.command("testinfra tests/infra", argv, env=env_vars, stream=True).ok
+    return stage.call("checks ran", lambda: checks_ran(junit)).ok and passed
 
 
 def junit_summary(path: Path) -> dict:
@@ -50,5 +75,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     stage = Stage("verify")
     verified_file(args.env).unlink(missing_ok=True)
-    record_result(args.env, infra_tests(stage, args.env))
+    if stage.call("hosts to verify", lambda: hosts_to_verify(ROOT / "inventory" / args.env)).ok:
+        record_result(args.env, infra_tests(stage, args.env))
     return stage.finish()
