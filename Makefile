@@ -61,7 +61,7 @@ configure: venv tools ## site.yml on ENV's hosts (base, database, Airflow)
 	$(PY) -m ci configure --env $(ENV)
 
 deploy: venv tools ## this commit's DAG bundle onto ENV's hosts (SHA=... for another commit)
-	$(PY) -m ci deploy --env $(ENV) $(if $(SHA),--sha $(SHA))
+	$(PY) -m ci deploy --env $(ENV) $(if $(filter-out undefined,$(origin SHA)),--sha "$(SHA)")
 
 verify: venv tools ## testinfra (tests/infra) against ENV's hosts
 	$(PY) -m ci verify --env $(ENV)

@@ -42,6 +42,17 @@ def deploy_bundle(stage: Stage, platform: Platform, artifact: bundle.Bundle) -> 
 def run(args: argparse.Namespace) -> int:
     """Build, store, fetch back, deploy."""
     stage = Stage("deploy")
+    commit: list[str] = []
+
+    def resolve() -> str:  # bad input is refused before the environment is touched
+        try:
+            commit.append(bundle.resolve(args.sha))
+        except bundle.BundleError as exc:
+            raise StepFailed(str(exc)) from exc
+        return commit[0]
+
+    if not stage.call("commit", resolve).ok:
+        return stage.finish()
     platform = load_for_stage(stage, args.env)
     if platform is None:
         return stage.finish()
@@ -51,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
     def build_and_store() -> str:
         try:
-            built = bundle.build(bundle.resolve(args.sha))
+            built = bundle.build(commit[0])
             stored = bundle.upload(s3, bucket, built)
             fetched.append(bundle.fetch(s3, bucket, built.sha, built.digest))
         except bundle.BundleError as exc:
