@@ -3,6 +3,7 @@ a new tenant is one YAML file."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -39,9 +40,11 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
      "acme.yml: retry_delay_minutes: expected whole minutes between 1 and 1440, got '5m'"),
     (("multiply: [quantity, unit_price]", "multiply: [quantity, product]"),
      "acme.yml: sources[0].derived[0].multiply: expected two of the numeric columns"),
-    (("  - name: orders\n", "  - name: orders\n    oops: [\n"), "acme.yml:"),
+    (("{name: order_id, type: int, required: true}", "{name: order_id, type: int, required: maybe}"),
+     "acme.yml: sources[0].columns[0].required: expected true or false, got 'maybe'"),
 ])
 def test_malformed_tenant_names_file_field_and_expectation(tmp_path, change, message):
+    assert re.match(r"acme\.yml: \w[\w.\[\]]*: expected \S", message), "a case names the file, field and expectation"
     old, new = change
     assert old in GOOD
     path = write(tmp_path, "acme", GOOD.replace(old, new, 1))
