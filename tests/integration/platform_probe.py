@@ -13,7 +13,7 @@ import requests
 from ci import local_hosts
 from ci.airflow_api import AirflowApi
 from ci.docker_engine import Engine, EngineState, docker
-from ci.host_exec import airflow_host, airflow_python
+from ci.host_exec import WAREHOUSE_CONNECT, airflow_host, airflow_python
 from ci.platform import Platform
 from ci.stages.smoke import WAREHOUSE_CHECK
 
@@ -27,13 +27,25 @@ def engine() -> EngineState:
     return state
 
 
-def health(env: str = "local") -> dict[str, str]:
-    """component -> status from /api/v2/monitor/health; {} when the API does not answer."""
+def health(env: str = "local") -> dict[str, str] | None:
+    """component -> status from /api/v2/monitor/health; None only when the API server gives no answer
+    (connection refused, a timeout, or a 5xx). Any other reply must carry every component, or this raises."""
     try:
-        body = requests.get(f"{local_hosts.ui_url(env)}/api/v2/monitor/health", timeout=5).json()
-        return {c: body[c]["status"] for c in COMPONENTS}
-    except (requests.RequestException, ValueError, KeyError):
-        return {}
+        reply = requests.get(f"{local_hosts.ui_url(env)}/api/v2/monitor/health", timeout=5)
+    except requests.RequestException:
+        return None
+    if reply.status_code >= 500:
+        return None
+    reply.raise_for_status()
+    body = reply.json()
+    missing = [c for c in COMPONENTS if c not in body]
+    assert not missing, f"/api/v2/monitor/health has no {missing}: {body}"
+    return {c: body[c]["status"] for c in COMPONENTS}
+
+
+def all_healthy(now: dict[str, str] | None) -> bool:
+    """Every component reported, and each one healthy (False when the API gave no answer)."""
+    return bool(now) and set(now) == set(COMPONENTS) and all(s == "healthy" for s in now.values())
 
 
 def health_wait(timeout: float = 180.0, env: str = "local") -> float:
@@ -41,7 +53,7 @@ def health_wait(timeout: float = 180.0, env: str = "local") -> float:
     started = time.monotonic()
     while True:
         now = health(env)
-        if now and all(s == "healthy" for s in now.values()):
+        if all_healthy(now):
             return time.monotonic() - started
         if time.monotonic() - started > timeout:
             raise AssertionError(f"not healthy after {timeout:.0f} s: {now or 'no answer'}")
@@ -57,6 +69,28 @@ def admin_api(env: str = "local") -> AirflowApi:
 def warehouse_rows(tenant: str, run_id: str, day: str, env: str = "local") -> list[dict]:
     """The run's etl.etl_runs records, each with the rows now in its partition (smoke's check)."""
     code = f"TENANT = {tenant!r}\nRUN_ID = {run_id!r}\nDAY = {day!r}\n" + WAREHOUSE_CHECK
+    return json.loads(airflow_python(airflow_host(env), code).strip().splitlines()[-1])
+
+
+# Runs on the Airflow host: source -> rows in the tenant's partition of DAY (whatever loaded them).
+_PARTITION_ROWS = """
+import sys
+sys.path.insert(0, '/opt/airflow/current/dags')
+from pathlib import Path
+from tiny_etl.tenant import load_tenant, tenants_folder
+tenant = load_tenant(tenants_folder(Path('/opt/airflow/current/dags')) / (TENANT + '.yml'))
+cur = conn.cursor()
+out = {}
+for source in tenant.sources:
+    cur.execute(f'select count(*) from {tenant.schema}.{source.table} where ds = %s', (DAY,))
+    out[source.name] = cur.fetchone()[0]
+print(json.dumps(out))
+"""
+
+
+def partition_rows(tenant: str, day: str, env: str = "local") -> dict[str, int]:
+    """source -> rows now in the tenant's partition for day (0 when the day was never loaded)."""
+    code = f"TENANT = {tenant!r}\nDAY = {day!r}\n" + WAREHOUSE_CONNECT + _PARTITION_ROWS
     return json.loads(airflow_python(airflow_host(env), code).strip().splitlines()[-1])
 
 

@@ -33,7 +33,7 @@ def platform():
 @pytest.mark.parametrize("path", ["/api/v2/dags", "/api/v2/config", "/ui/dags", "/api/v2/connections"])
 def test_anonymous_calls_are_refused(path):
     reply = requests.get(f"{local_hosts.ui_url('local')}{path}", timeout=10, allow_redirects=False)
-    assert reply.status_code in (401, 403), f"{path}: {reply.status_code}"
+    assert reply.status_code == 401, f"{path}: {reply.status_code}"
 
 
 def test_admin_password_is_not_a_default(platform):
@@ -56,8 +56,11 @@ def test_admin_password_is_in_no_file_or_log(platform):
     host = airflow_host("local")
     with host.sudo():
         journal = host.check_output("journalctl --no-pager " + " ".join(f"-u {s}" for s in SERVICES))
-        task_logs = host.check_output("cat /opt/airflow/logs/*/*.log 2>/dev/null || true")
-    leaks += [where for where, text in (("journal", journal), ("scheduler logs", task_logs))
+        # Airflow 3 nests task logs (dag_id=.../run_id=.../task_id=.../attempt=N.log): find every file
+        logs = host.check_output("find /opt/airflow/logs -type f -name '*.log'").splitlines()
+        log_text = host.check_output("find /opt/airflow/logs -type f -name '*.log' -exec cat {} +")
+    assert any("/dag_id=" in f and "/attempt=" in f for f in logs), f"no task log on the host to scan: {logs[:10]}"
+    leaks += [where for where, text in (("journal", journal), (f"{len(logs)} Airflow log files", log_text))
               if needle.decode() in text]
     assert not leaks, f"the admin password appears in {leaks}"
 

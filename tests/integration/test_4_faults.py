@@ -10,14 +10,25 @@ import sys
 import time
 
 import pytest
-from platform_probe import admin_api, engine, health, health_wait, task_tries, warehouse_rows
+from platform_probe import (
+    admin_api,
+    all_healthy,
+    engine,
+    health,
+    health_wait,
+    partition_rows,
+    task_tries,
+    warehouse_rows,
+)
 from stage_cli import ci
 
 from ci import local_hosts
+from ci.airflow_api import AirflowApi
 from ci.docker_engine import docker
 from ci.host_exec import SERVICES, airflow_host, warehouse_query
 from ci.paths import ROOT
 from ci.platform import Platform
+from ci.sample_data import sample_day
 from ci.stages.seed import upload_sample_day
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_cloud")]
@@ -72,56 +83,73 @@ def test_interrupted_site_yml_converges_on_the_next_run():
           f"healthy {health_wait():.1f} s later")
 
 
-def _seed(day: str) -> None:
-    upload_sample_day(Platform.load("local"), dt.date.fromisoformat(day), 200)
+ROWS = 200  # good rows per sample file (ci.sample_data)
 
 
-def _assert_loaded_once(tenant: str, run_id: str, day: str) -> list[dict]:
+def _seed(day: str) -> int:
+    """Upload the day's sample files; the rows acme's run must load from them."""
+    upload_sample_day(Platform.load("local"), dt.date.fromisoformat(day), ROWS)
+    return sum(f.good_rows for f in sample_day(dt.date.fromisoformat(day), ROWS) if f.key.startswith("raw/acme/"))
+
+
+def _assert_loaded_once(tenant: str, run_id: str, day: str, expected_rows: int) -> list[dict]:
+    """One ok etl.etl_runs record per source for the run, and its partition holds exactly the rows it loaded."""
     rows = warehouse_rows(tenant, run_id, day)
     assert rows, f"{run_id} left no etl.etl_runs record"
     for r in rows:  # one record per source, and the partition holds exactly what the run loaded
         assert r["status"] == "ok", r
         assert r["rows_in_table"] == r["rows_loaded"] == r["rows_in"] - r["rows_quarantined"], r
     assert len({r["source"] for r in rows}) == len(rows), f"duplicate etl_runs records: {rows}"
+    assert sum(r["rows_loaded"] for r in rows) == expected_rows, f"expected {expected_rows} rows loaded: {rows}"
     return rows
 
 
+def _wait_running(api: AirflowApi, dag_id: str, run_id: str, task_id: str, wait: float = 180) -> None:
+    """Until task_id of the run is running (polled often: the fault must hit it mid-flight)."""
+    deadline = time.monotonic() + wait
+    while (tries := task_tries(api, dag_id, run_id)).get(task_id, ("none", 0))[0] != "running":
+        assert time.monotonic() < deadline, f"{task_id} was not seen running within {wait:.0f} s: {tries}"
+        time.sleep(0.2)
+
+
 def test_database_outage_during_a_run_recovers_and_loses_nothing():
-    day, dag_id = "2026-11-02", "tenant_etl__acme"
-    _seed(day)
+    day, dag_id, task_id = "2026-11-02", "tenant_etl__acme", "orders.validate"
+    expected = _seed(day)
     api = admin_api()
     run_id = f"db_outage__{time.strftime('%H%M%S')}"
     api.trigger_day(dag_id, run_id, dt.date.fromisoformat(day))
-    deadline = time.monotonic() + 180
-    while not any(state == "running" for state, _ in task_tries(api, dag_id, run_id).values()):
-        assert time.monotonic() < deadline, "no task started within 180 s"
-        time.sleep(0.5)
-    running = sorted(t for t, (state, _) in task_tries(api, dag_id, run_id).items() if state == "running")
+    _wait_running(api, dag_id, run_id, task_id)
     database = local_hosts.hosts("local")[1].container
     docker(engine(), "stop", "--time", "30", database)
-    time.sleep(60)
-    during = health()
-    docker(engine(), "start", database)
+    try:
+        time.sleep(60)
+        during = health()
+    finally:
+        docker(engine(), "start", database)
     back = time.monotonic()
+    assert during is None, f"the API answered while the database was down: {during}"
     healthy = health_wait(timeout=300)
     state = admin_api().wait_for_run(dag_id, run_id, wait=900)
     finished = time.monotonic() - back
     tries = task_tries(admin_api(), dag_id, run_id)
     assert state == "success", tries
-    assert max(n for _, n in tries.values()) > 1, f"no task was retried: {tries}"
-    assert all(host_state == "healthy" for host_state in health().values())
-    rows = _assert_loaded_once("acme", run_id, day)
+    assert tries[task_id][1] > 1, f"{task_id} was not retried after the outage: {tries}"
+    assert all_healthy(health()), health()
+    rows = _assert_loaded_once("acme", run_id, day, expected)
     host = airflow_host("local")
     assert all(host.service(s).is_running for s in SERVICES)
-    print(f"\ndatabase stopped 60 s while {running} ran (health then: {during or 'API gave no answer'}); "
-          f"every component healthy {healthy:.1f} s after the database started, the run succeeded "
-          f"{finished:.0f} s after; tries {({t: n for t, (_, n) in tries.items()})}; warehouse {rows}")
+    print(f"\ndatabase stopped 60 s while {task_id} ran: the API gave no answer; every component healthy "
+          f"{healthy:.1f} s after the database started, the run succeeded {finished:.0f} s after; tries "
+          f"{({t: n for t, (_, n) in tries.items()})}; warehouse {rows}")
 
 
 def test_full_log_volume_is_reported_and_the_run_recovers_once_space_returns():
+    """Airflow may fail the task on the full volume or run it without its local log (both seen); either way the
+    health check reports the volume, nothing is half loaded, and the run ends success exactly once."""
     day, dag_id, filler = "2026-11-03", "tenant_etl__acme", "/opt/airflow/logs/filler"
-    _seed(day)
+    expected = _seed(day)
     host = airflow_host("local")
+    before = partition_rows("acme", day)
     since = host.check_output("date +%s")
     with host.sudo("airflow"):
         host.run(f"dd if=/dev/zero of={filler} bs=1M status=none")  # until the volume is full
@@ -129,6 +157,7 @@ def test_full_log_volume_is_reported_and_the_run_recovers_once_space_returns():
     try:
         with host.sudo("airflow"):
             check = host.run("/usr/local/sbin/airflow-health")
+            assert host.check_output("df --output=avail -B1 /opt/airflow/logs | tail -1").strip() == "0"
         assert check.rc == 1, check.stdout
         assert "FAIL log volume /opt/airflow/logs: 0 MB free" in check.stdout, check.stdout
         with host.sudo():  # the timer's next run fails its unit: `systemctl --failed`, the journal
@@ -138,15 +167,23 @@ def test_full_log_volume_is_reported_and_the_run_recovers_once_space_returns():
                 time.sleep(2)
             assert host.run("systemctl is-failed --quiet airflow-health.service").rc == 0
         reported = time.monotonic() - filled
+        airflow_says = health()
+        assert all_healthy(airflow_says), f"Airflow's health endpoint: {airflow_says}"
         api = admin_api()
         run_id = f"log_full__{time.strftime('%H%M%S')}"
         api.trigger_day(dag_id, run_id, dt.date.fromisoformat(day))
-        while task_tries(api, dag_id, run_id)["orders.validate"][0] not in ("up_for_retry", "failed"):
-            assert time.monotonic() - filled < 300, "the task neither ran nor failed on the full volume"
+        while (first := task_tries(api, dag_id, run_id).get("orders.validate", ("none", 0))[0]) not in (
+                "success", "up_for_retry", "failed"):
+            assert time.monotonic() - filled < 300, f"orders.validate still {first} on the full volume after 300 s"
             time.sleep(1)
-        first_try = task_tries(api, dag_id, run_id)["orders.validate"][0]
-        records = warehouse_query(host, "select count(*) from etl.etl_runs where run_id = %s", (run_id,))
-        assert records == [[0]], "a run wrote to the warehouse while its task could not log"
+        if first == "success":  # ran without its local log: the run must finish and load the day exactly once
+            assert api.wait_for_run(dag_id, run_id, wait=600) == "success", task_tries(api, dag_id, run_id)
+            during = "succeeded while the volume was full"
+        else:  # failed before writing anything: no record, the partition as it was
+            records = warehouse_query(host, "select count(*) from etl.etl_runs where run_id = %s", (run_id,))
+            assert records == [[0]], "a run wrote to the warehouse while its task could not log"
+            assert partition_rows("acme", day) == before, "the partition changed while the task failed"
+            during = f"ended its first try {first} with nothing written (partition as before: {before})"
     finally:
         with host.sudo("airflow"):
             host.run(f"rm -f {filler}")
@@ -158,8 +195,9 @@ def test_full_log_volume_is_reported_and_the_run_recovers_once_space_returns():
     healthy = time.monotonic() - freed
     state = api.wait_for_run(dag_id, run_id, wait=600)
     assert state == "success", task_tries(api, dag_id, run_id)
-    rows = _assert_loaded_once("acme", run_id, day)
+    rows = _assert_loaded_once("acme", run_id, day, expected)
     assert all(host.service(s).is_running for s in SERVICES)
     print(f"\nlog volume full: airflow-health failed at once, airflow-health.timer reported it after "
-          f"{reported:.0f} s; the run's first try ended {first_try} with nothing written; airflow-health ok "
-          f"{healthy:.1f} s after freeing space; the retry loaded it {time.monotonic() - freed:.0f} s after: {rows}")
+          f"{reported:.0f} s while Airflow's health endpoint said {airflow_says}; the run {during}; airflow-health "
+          f"ok {healthy:.1f} s after freeing space; the run ended success {time.monotonic() - freed:.0f} s after, "
+          f"loaded once: {rows}")

@@ -42,13 +42,20 @@ def test_fifty_runs_at_once_all_complete():
                     states[run_id] = state
                     del pending[run_id]
             now = health()
-            if now.get("scheduler") != "healthy":
+            if now is None or now["scheduler"] != "healthy":
                 unhealthy.append(now)
             time.sleep(5)
         elapsed = time.monotonic() - started
     failed = sorted(r for r, s in states.items() if s != "success")
     assert not failed, f"runs that did not succeed: {failed}"
-    tis = sum(len(api.task_instances(d, r)) for d, r in runs)
+    tasks = {d: api.call("GET", f"/dags/{d}/tasks")["total_entries"] for d in {d for d, _ in runs}}
+    not_done = {}
+    for dag_id, run_id in runs:  # every task of every run ran to success: none skipped or lost
+        ti_states = [ti["state"] for ti in api.task_instances(dag_id, run_id)]
+        if len(ti_states) != tasks[dag_id] or set(ti_states) != {"success"}:
+            not_done[run_id] = ti_states
+    assert not not_done, f"runs whose task instances did not all succeed ({tasks} tasks per DAG): {not_done}"
+    tis = sum(tasks[d] for d, _ in runs)
     records = warehouse_query(airflow_host("local"), "select run_id, status, rows_loaded from etl.etl_runs "
                               "where run_id like %s", (f"load_{stamp}_%",))
     assert sorted(r[0] for r in records) == sorted(r for _, r in runs), "a run left no (or a second) record"
