@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 NPM_DIR := requirements/npm
 STAMPS := .cache/stamps
 
-.PHONY: help up down test lint unit integration seed localcloud provision aws-policy teardown power cost configure deploy verify \
+.PHONY: help up down test suites lint unit integration seed localcloud provision aws-policy teardown power cost configure deploy verify \
 	smoke rebuild rollback password promote-check promote bench venv tools clean distclean
 
 help: ## list the targets
@@ -28,7 +28,16 @@ localcloud: venv tools ## start the local default: Docker engine, base image, ho
 password: venv ## print ENV's Airflow admin password (read from the secret store; shown on your terminal only)
 	@$(PY) -m ci password --env $(ENV)
 
-test: lint unit integration aws-policy ## the whole test suite (what .ci/run and CI run)
+# `make test` is the README's second command after its first: the whole pipeline (`up`, a converging re-run when
+# the local default is already up), then every suite against what it left. A local default that this run
+# brought up is taken down at the end, pass or fail; one that was up before is left as it was.
+test: ## make up, then the whole test suite (what .ci/run and CI run)
+	@if [ -f inventory/local/localcloud.yml ]; then was_up=1; fi; \
+	$(MAKE) --no-print-directory suites; rc=$$?; \
+	if [ -z "$$was_up" ] && [ -f inventory/local/localcloud.yml ]; then $(MAKE) --no-print-directory down || rc=1; fi; \
+	exit $$rc
+
+suites: lint unit up integration aws-policy ## make test without the final clean-up: up, then every suite
 
 integration: venv tools ## tests/etl: ETL DAGs end to end (dag.test) against S3 (moto) and PostgreSQL
 	$(PY) -m ci integration --env $(ENV)
@@ -81,7 +90,7 @@ promote-check: venv ## is SHA verified on ENV (make promote-check SHA=... ENV=st
 promote: venv tools ## deploy a verified SHA from FROM to TO, verify, audit (SHA=... FROM=staging TO=production)
 	PROMOTED_BY="$(APPROVER)" $(PY) -m ci promote --sha "$(SHA)" --from $(or $(FROM),staging) --to $(or $(TO),production)
 
-bench: venv tools ## benchmarks: prints ratios against baselines, JSON in reports/bench/
+bench: venv tools ## benchmarks: ratios against baselines; reports/bench/bench.md (the README table) and results.json
 	$(PY) -m bench
 
 venv: $(STAMPS)/venv ## the locked Python tooling in .venv (re-created when a lock changes)
