@@ -82,17 +82,18 @@ def local_ssh_public_key() -> Path:
     return key.with_suffix(".pub")
 
 
-def aws_target(env: str, region: str) -> tuple[dict[str, str], list[str]]:
-    """Environment variables and extra vars that point a playbook at env's AWS API.
+def aws_target(env: str, region: str) -> dict[str, str]:
+    """Environment variables that point the AWS SDK (boto3, amazon.aws) at env's AWS API.
 
-    local: the local cloud's moto endpoint (started if needed) with throwaway credentials; staging and
-    production: nothing, the AWS credentials come from the caller (Jenkins' withCredentials).
+    local: the local cloud's moto endpoint (started if needed) through the SDK's own AWS_ENDPOINT_URL, with
+    throwaway credentials; staging and production: nothing, the AWS credentials come from the caller
+    (Jenkins' withCredentials). No playbook takes an endpoint: the same plays run against both.
     """
     if env not in LOCAL_ENVS:
-        return {}, []
+        return {}
     state = Moto().up()
     local_ssh_public_key()
-    return aws_environment(state, region), ["-e", f"aws_endpoint_url={state.url}"]
+    return aws_environment(state, region)
 
 
 def playbook_argv(env: str, playbook: str, extra_vars: list[str]) -> list[str]:
@@ -117,12 +118,12 @@ def run_playbook_stage(stage_name: str, env: str, playbook: str, extra_vars: lis
     stage = stage or Stage(stage_name)
     region = environment_vars(env)["aws_region"]
     try:
-        aws_env, endpoint_vars = aws_target(env, region)
+        aws_env = aws_target(env, region)
     except LocalCloudError as exc:
         stage.fail("local cloud", str(exc))
         return stage.finish() if own else 1
     result = stage.command(f"ansible-playbook {playbook}",
-                           playbook_argv(env, playbook, extra_vars) + endpoint_vars + list(options or []),
+                           playbook_argv(env, playbook, extra_vars) + list(options or []),
                            env={**ANSIBLE_ENV, **aws_env}, stream=True)
     for recap in parse_recap(result.output):
         print(f"recap {recap.host}: ok={recap.ok} changed={recap.changed} failed={recap.failed} "

@@ -203,7 +203,10 @@ all:
     db_host: {database.ip}
     # Like the RDS security group: the database admits the Airflow host only.
     local_database_client_cidrs: [{airflow.ip}/32]
-    aws_endpoint_url: {endpoint_url}
+    # The AWS SDK's own setting (botocore reads AWS_ENDPOINT_URL): the services' aws_default reaches the local
+    # AWS API without an endpoint in any play or connection. On AWS nothing is set and the SDK uses AWS.
+    airflow_extra_env:
+      AWS_ENDPOINT_URL: {endpoint_url}
     # The local AWS endpoint accepts any key; on AWS the instance profile supplies credentials instead.
     airflow_aws_access_key_id: testing
     airflow_aws_secret_access_key: testing

@@ -35,14 +35,8 @@ class Platform:
         if not path.exists():
             raise PlatformError(f"{path} not found: run `make provision ENV={env}` first")
         outputs = yaml.safe_load(path.read_text())
-        aws_env, _ = aws_target(env, outputs["aws_region"])
+        aws_env = aws_target(env, outputs["aws_region"])
         return cls(env, outputs, aws_env)
-
-    @property
-    def endpoint_vars(self) -> list[str]:
-        """`-e aws_endpoint_url=...` for playbooks (local only)."""
-        url = self.aws_env.get("AWS_ENDPOINT_URL")
-        return ["-e", f"aws_endpoint_url={url}"] if url else []
 
     def client(self, service: str) -> BaseClient:
         """A boto3 client of the environment's API (credentials from the caller on AWS)."""

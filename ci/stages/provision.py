@@ -32,12 +32,12 @@ def run(args: argparse.Namespace) -> int:
     if not stage.call("budget", budget).ok:
         return stage.finish()
     try:
-        env, endpoint_vars = aws_target(args.env, variables["aws_region"])
+        env = aws_target(args.env, variables["aws_region"])
     except LocalCloudError as exc:
         stage.fail("local cloud", str(exc))
         return stage.finish()
     result = stage.command("ansible-playbook provision.yml",
-                           playbook_argv(args.env, "provision.yml", args.extra_vars) + endpoint_vars,
+                           playbook_argv(args.env, "provision.yml", args.extra_vars),
                            env={**ANSIBLE_ENV, **env}, stream=True)
     for recap in parse_recap(result.output):
         print(f"recap {recap.host}: ok={recap.ok} changed={recap.changed} failed={recap.failed}")

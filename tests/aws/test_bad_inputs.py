@@ -52,9 +52,11 @@ def _run(case: str, tmp: Path) -> subprocess.CompletedProcess:
     (inventory / "group_vars").mkdir(parents=True)
     (inventory / "group_vars" / "all.yml").write_text(yaml.safe_dump(variables))
     (inventory / "hosts.yml").write_text((ROOT / "inventory" / "local" / "hosts.yml").read_text())
-    argv = playbook_argv("local", "provision.yml", ["aws_endpoint_url=http://127.0.0.1:9"])
+    argv = playbook_argv("local", "provision.yml", [])
     argv[argv.index("-i") + 1] = str(inventory)
-    env = {**os.environ, **ANSIBLE_ENV, "AWS_ACCESS_KEY_ID": "none", "AWS_SECRET_ACCESS_KEY": "none"}
+    # A dead endpoint through the SDK's own setting: a call that slipped past validation fails, never reaches AWS
+    env = {**os.environ, **ANSIBLE_ENV, "AWS_ACCESS_KEY_ID": "none", "AWS_SECRET_ACCESS_KEY": "none",
+           "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 

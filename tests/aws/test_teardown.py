@@ -24,7 +24,7 @@ def test_teardown_removes_everything(live):
 
 
 def test_production_teardown_needs_confirmation(provisioned):
-    run = run_stage(["teardown", "--env", "production", "-e", "aws_endpoint_url=http://127.0.0.1:9"],
-                    provisioned.stage_env)
+    run = run_stage(["teardown", "--env", "production"],
+                    {**provisioned.stage_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
     assert run.returncode != 0
     assert "refusing to remove production: run again with -e teardown_confirm=production" in run.stdout
