@@ -6,6 +6,7 @@ playbooks stay identical for both; none changes a playbook's behaviour beyond wh
 
 from __future__ import annotations
 
+from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend, Zone
 from moto.rds.models import DBInstance
 from moto.server import main
 
@@ -35,6 +36,30 @@ def _throughput(self: DBInstance) -> int | None:
 DBInstance._local_iops = None
 DBInstance.iops = property(_iops, _set_iops)
 DBInstance.storage_throughput = property(_throughput, _moto_throughput.fset)
+
+# CreateDBInstance, EngineVersion: "If you specify only a major version, Amazon RDS updates the DB instance to
+# the default minor version" (RDS API reference); DescribeDBInstances then reports e.g. 16.8, never "16".
+# moto echoes the major version back, which hid a ModifyDBInstance on every re-provision.
+DEFAULT_MINOR_VERSIONS = {("postgres", "17"): "17.5", ("postgres", "16"): "16.9", ("postgres", "15"): "15.13"}
+_moto_engine_version = DBInstance.engine_version
+
+
+def _set_engine_version(self: DBInstance, value: str) -> None:
+    minor = DEFAULT_MINOR_VERSIONS.get((getattr(self, "engine", None), value))
+    _moto_engine_version.fset(self, minor or value)
+
+
+DBInstance.engine_version = property(_moto_engine_version.fget, _set_engine_version)
+
+# Regions have Local Zones (zone type local-zone) once an account opts in, and their names sort before the
+# region's availability zones ("us-east-1-bos-1a" < "us-east-1a"); they offer few instance types (EC2 User
+# Guide, Local Zones). moto lists availability zones only, which hid a host placed in a Local Zone. This one
+# offers no instance type here (moto's offerings data has none for it), like a zone without t4g.
+LOCAL_ZONES = {"us-east-1": Zone(region_name="us-east-1", name="us-east-1-bos-1a", zone_id="use1-bos1-az1",
+                                 zone_type="local-zone")}
+for _region, _zone in LOCAL_ZONES.items():
+    if all(z.name != _zone.name for z in RegionsAndZonesBackend.zones.get(_region, [])):
+        RegionsAndZonesBackend.zones.setdefault(_region, []).append(_zone)
 
 if __name__ == "__main__":
     main()

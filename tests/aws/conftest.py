@@ -36,6 +36,7 @@ class Provisioned:
     session: boto3.Session
     endpoint_url: str | None = None
     stage_env: dict[str, str] = field(default_factory=dict)
+    outputs_dir: str | None = None
     runs: list[subprocess.CompletedProcess] = field(default_factory=list)
     secrets_after_run: list[dict[str, str]] = field(default_factory=list)
     torn_down: bool = False
@@ -73,7 +74,8 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Provisioned:
         aws = aws_environment(state, variables["aws_region"])
         session = boto3.Session(aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
                                 aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"], region_name=variables["aws_region"])
-        result = Provisioned(ENV, variables, {}, session, endpoint_url=state.url, stage_env=stage_env)
+        result = Provisioned(ENV, variables, {}, session, endpoint_url=state.url, stage_env=stage_env,
+                             outputs_dir=str(outputs_dir))
         for _ in range(2):
             run = run_stage(["provision", "--env", "local", "-e", f"outputs_dir={outputs_dir}"], stage_env)
             result.runs.append(run)

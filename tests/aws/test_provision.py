@@ -6,7 +6,7 @@ import base64
 import subprocess
 
 import pytest
-from conftest import ENV, recaps
+from conftest import ENV, recaps, run_stage
 
 from ci.paths import ROOT
 
@@ -53,3 +53,36 @@ def test_outputs_name_what_configure_needs(live):
     assert set(out["buckets"]) == {"raw", "artifacts", "logs"}
     assert set(out["parameters"]) == {"db_master_password", "airflow_fernet_key", "airflow_api_secret_key",
                                       "airflow_admin_password", "airflow_db_password", "etl_db_password"}
+
+
+def _airflow_hosts(live) -> list[dict]:
+    prefix = f"{live.variables.get('project', 'tiny-analytics')}-{live.env}"
+    found = live.client("ec2").describe_instances(Filters=[
+        {"Name": "tag:Name", "Values": [f"{prefix}-airflow"]},
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])
+    return [i for r in found["Reservations"] for i in r["Instances"]]
+
+
+def test_a_newer_ami_keeps_the_one_airflow_host(live):
+    """Debian publishes a new AMI between two provisions: still exactly one host, the same one, nothing changed.
+
+    ec2_instance matches an existing instance by Name tag, AMI, state and subnet unless `filters` is given
+    (amazon.aws ec2_instance documentation): matching by AMI started a second host on AWS.
+    """
+    (before,) = _airflow_hosts(live)
+    ec2 = live.client("ec2")
+    newer = ec2.copy_image(SourceImageId=before["ImageId"], SourceRegion=live.variables["aws_region"],
+                           Name="debian-12-arm64-29991231-9999")["ImageId"]
+    assert ec2.describe_images(ImageIds=[newer])["Images"][0]["State"] == "available"
+    # The copy belongs to this account, the only image there: the lookup (owners = this account) must pick it,
+    # as it would pick Debian's next image on AWS.
+    account = live.client("sts").get_caller_identity()["Account"]
+    run = run_stage(["provision", "--env", "local", "-e", f"outputs_dir={live.outputs_dir}",
+                     "-e", f"ami_owner={account}"], live.stage_env)
+    assert run.returncode == 0, run.stdout[-4000:]
+    (after,) = _airflow_hosts(live)
+    assert after["InstanceId"] == before["InstanceId"], f"the host was replaced: {before['InstanceId']} -> {after}"
+    # The host's task found it as it was (the outputs may change: the power test stopped and started it, and a
+    # restarted instance gets a new public address, on AWS as here).
+    task = run.stdout[run.stdout.index("TASK [aws_platform : Run the Airflow host"):]
+    assert task.split("\n\n")[0].splitlines()[1] == "ok: [localhost]", task[:500]
