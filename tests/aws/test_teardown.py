@@ -28,3 +28,22 @@ def test_production_teardown_needs_confirmation(provisioned):
                     {**provisioned.stage_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
     assert run.returncode != 0
     assert "refusing to remove production: run again with -e teardown_confirm=production" in run.stdout
+
+
+def test_production_teardown_lifts_protection_keeps_a_snapshot_and_runs_twice(provisioned, tmp_path):
+    """Production on the same private local cloud: deletion protection on (refused by RDS until lifted), a final
+    snapshot with a unique id per teardown (DeleteDBInstance, FinalDBSnapshotIdentifier), and a second teardown
+    that finds nothing left and passes."""
+    prod = ["-e", "deploy_env=production", "-e", "db_deletion_protection=true"]  # as a user types it
+    made = run_stage(["provision", "--env", "local", "-e", f"outputs_dir={tmp_path}", *prod], provisioned.stage_env)
+    assert made.returncode == 0, made.stdout[-4000:]
+    rds, db = provisioned.client("rds"), "tiny-analytics-production-db"
+    assert rds.describe_db_instances(DBInstanceIdentifier=db)["DBInstances"][0]["DeletionProtection"] is True
+    for attempt in (1, 2):
+        run = run_stage(["teardown", "--env", "local", "--confirm", "production", *prod], provisioned.stage_env)
+        assert run.returncode == 0, f"teardown {attempt}: " + run.stdout[-4000:]
+    assert [d for d in rds.describe_db_instances()["DBInstances"] if d["DBInstanceIdentifier"] == db] == []
+    snapshots = [s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(DBInstanceIdentifier=db)["DBSnapshots"]]
+    assert len(snapshots) == 1 and snapshots[0].startswith(f"{db}-final-"), snapshots
+    ec2 = provisioned.client("ec2")
+    assert ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["tiny-analytics-production"]}])["Vpcs"] == []
