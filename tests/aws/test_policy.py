@@ -137,8 +137,15 @@ def test_instance_runs_debian_12(live, instance):
         assert instance["ImageId"] == newest["ImageId"]
 
 
+def _partition(region: str) -> str:
+    """ARN partition of a region (AWS General Reference: ARNs)."""
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
 def test_instance_profile_allows_only_project_data(live, instance, prefix, provisioned):
     assert instance["IamInstanceProfile"]["Arn"].endswith(f"/{prefix}-airflow")
+    profile = live.client("iam").get_instance_profile(InstanceProfileName=f"{prefix}-airflow")["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == [f"{prefix}-airflow"]
     iam = live.client("iam")
     doc = iam.get_role_policy(RoleName=f"{prefix}-airflow", PolicyName="project-data-only")["PolicyDocument"]
     if isinstance(doc, str):
@@ -148,12 +155,14 @@ def test_instance_profile_allows_only_project_data(live, instance, prefix, provi
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         assert all(a != "*" and not a.endswith(":*") for a in actions)
+        # the host reads no secret store (site.yml renders its secrets): only S3
+        assert all(a.startswith("s3:") for a in actions), actions
         for resource in resources:
             assert "*" not in resource.split(":::")[-1].split("/")[0], resource
-            if resource.startswith("arn:aws:s3:::") and buckets:
-                assert resource.removeprefix("arn:aws:s3:::").split("/")[0] in buckets
-            if resource.startswith("arn:aws:ssm:"):
-                assert f":parameter/tiny-analytics/{live.env}/" in resource
+            arn = f"arn:{_partition(live.variables['aws_region'])}:s3:::"
+            assert resource.startswith(arn), resource
+            if buckets:
+                assert resource.removeprefix(arn).split("/")[0] in buckets
 
 
 def test_database_encrypted_private_backed_up(live, database, groups):
@@ -187,9 +196,29 @@ def test_bucket_private_versioned_encrypted(live, kind):
     rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
     assert_tagged(live, tags_of(s3.get_bucket_tagging(Bucket=name)["TagSet"]), f"bucket {kind}")
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    assert all(r["Status"] == "Enabled" for r in rules), rules
+    # Versioned: old versions and abandoned multipart uploads are billed until removed (S3 lifecycle docs)
+    assert any(r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays", 0) >= 1 for r in rules), rules
+    assert any(r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation", 0) >= 1 for r in rules), rules
     if kind == "logs":
-        (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
-        assert rule["Status"] == "Enabled" and rule["Expiration"]["Days"] >= 1
+        assert any(r.get("Expiration", {}).get("Days", 0) >= 1 for r in rules), rules
+
+
+@pytest.mark.parametrize("kind", ["raw", "artifacts", "logs"])
+def test_bucket_refuses_plain_http(live, kind):
+    """A bucket policy denies every request without TLS (S3 User Guide: aws:SecureTransport)."""
+    s3 = live.client("s3")
+    account = live.client("sts").get_caller_identity()["Account"]
+    name = f"tiny-analytics-{live.env}-{kind}-{account}"
+    policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+    denies = [s for s in policy["Statement"] if s["Effect"] == "Deny"
+              and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in ("false", False)]
+    assert denies, policy
+    (deny,) = denies
+    assert deny["Principal"] in ("*", {"AWS": "*"}) and deny["Action"] in ("s3:*", ["s3:*"])
+    resources = deny["Resource"] if isinstance(deny["Resource"], list) else [deny["Resource"]]
+    assert {r.split(":::")[-1] for r in resources} == {name, f"{name}/*"}, resources
 
 
 def test_secrets_are_secure_strings(live):

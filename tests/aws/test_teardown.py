@@ -20,6 +20,8 @@ def test_teardown_removes_everything(live):
     assert live.client("s3").list_buckets()["Buckets"] == []
     assert live.client("ssm").describe_parameters()["Parameters"] == []
     assert [r for r in live.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(prefix)] == []
+    profiles = live.client("iam").list_instance_profiles()["InstanceProfiles"]
+    assert [p for p in profiles if p["InstanceProfileName"].startswith(prefix)] == []
     assert ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": [prefix]}])["KeyPairs"] == []
 
 
