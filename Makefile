@@ -10,8 +10,8 @@ PY := $(VENV)/bin/python
 NPM_DIR := requirements/npm
 STAMPS := .cache/stamps
 
-.PHONY: help up down test suites lint unit integration seed localcloud provision aws-policy teardown power cost configure deploy verify \
-	smoke rebuild rollback password promote-check promote bench venv tools clean distclean
+.PHONY: help up down test suites lint unit integration seed localcloud provision aws-policy teardown power cost configure deploy dev run \
+	verify smoke rebuild rollback password promote-check promote bench venv tools clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -71,6 +71,12 @@ configure: venv tools ## site.yml on ENV's hosts (base, database, Airflow)
 
 deploy: venv tools ## this commit's DAG bundle onto ENV's hosts (SHA=... for another commit)
 	$(PY) -m ci deploy --env $(ENV) $(if $(filter-out undefined,$(origin SHA)),--sha "$(SHA)")
+
+dev: venv tools ## local default: the work tree's dags/ live without a commit; prints import errors as FILE:LINE
+	$(PY) -m ci dev --env $(ENV)
+
+run: venv ## run one DAG through the API, show task states, print a failed task's log (DAG=... [DAY=YYYY-MM-DD])
+	$(PY) -m ci run --env $(ENV) --dag "$(DAG)" $(if $(DAY),--day "$(DAY)")
 
 verify: venv tools ## testinfra (tests/infra) against ENV's hosts
 	$(PY) -m ci verify --env $(ENV)

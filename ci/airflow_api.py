@@ -1,4 +1,4 @@
-"""A small client of the Airflow 3 REST API (/api/v2) for the smoke stage and the tests.
+"""A small client of the Airflow 3 REST API (/api/v2) for the smoke, dev and run stages and the tests.
 
 It logs in through the auth manager's token endpoint (POST /auth/token) and waits with bounded polling:
 every wait names what it waited for when it gives up.
@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
+
+if TYPE_CHECKING:
+    from ci.platform import Platform
+
+PAGE = 100
 
 
 class AirflowApiError(RuntimeError):
@@ -44,10 +51,11 @@ class AirflowApi:
                 raise AirflowApiError(f"{base_url}/auth/token did not answer within {wait:.0f} s ({problem})")
             time.sleep(2)
 
-    def call(self, method: str, path: str, **kwargs: object) -> dict:
+    def call(self, method: str, path: str, headers_extra: dict[str, str] | None = None, **kwargs: object) -> dict:
         """One API call; an AirflowApiError with the server's detail on an error status."""
         reply = requests.request(method, f"{self.base_url}/api/v2{path}", timeout=self.timeout,
-                                 headers={"Authorization": f"Bearer {self.token}"}, **kwargs)
+                                 headers={"Authorization": f"Bearer {self.token}", **(headers_extra or {})},
+                                 **kwargs)
         if not reply.ok:
             raise AirflowApiError(f"{method} {path}: HTTP {reply.status_code} {reply.text[:300]}")
         return reply.json() if reply.content else {}
@@ -71,8 +79,50 @@ class AirflowApi:
     def trigger_day(self, dag_id: str, run_id: str, day: dt.date, offset_seconds: int = 0) -> dict:
         """Start one run whose `ds` is day. Airflow keeps logical dates unique per DAG, so the logical date is
         day at the current time of day (plus offset_seconds): many runs can read the same day."""
-        clock = time.strftime("%H:%M:%S", time.gmtime(time.time() + offset_seconds))
-        return self.trigger(dag_id, run_id, f"{day.isoformat()}T{clock}Z")
+        return self.trigger(dag_id, run_id, logical_date_of(day, offset_seconds))
+
+    def unpause(self, dag_id: str) -> dict:
+        """Unpause one DAG (its schedule runs from then on too)."""
+        return self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+
+    def start_run(self, dag_id: str, run_id: str, day: dt.date) -> dict:
+        """Start one run whose `ds` is day, leaving the DAG's paused flag as it is (a paused DAG's run waits)."""
+        return self.call("POST", f"/dags/{dag_id}/dagRuns",
+                         json={"dag_run_id": run_id, "logical_date": logical_date_of(day)})
+
+    def dag_run(self, dag_id: str, run_id: str) -> dict:
+        """One DAG run as the API returns it."""
+        return self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+
+    def _pages(self, path: str, key: str, params: dict | None = None) -> Iterator[dict]:
+        offset = 0
+        while True:
+            page = self.call("GET", path, params={**(params or {}), "limit": PAGE, "offset": offset})
+            yield from page[key]
+            offset += PAGE
+            if offset >= page["total_entries"] or not page[key]:
+                return
+
+    def dags(self) -> list[dict]:
+        """Every DAG the API lists (stale ones left out, as the UI does)."""
+        return list(self._pages("/dags", "dags"))
+
+    def import_errors(self) -> list[dict]:
+        """Every import error the DAG processor recorded, with its file, time and traceback."""
+        return list(self._pages("/importErrors", "import_errors"))
+
+    def running_dag_processor(self) -> dict | None:
+        """The DAG processor job that runs now (the newest one, if several claim to), or None."""
+        found = self.call("GET", "/jobs", params={"job_type": "DagProcessorJob", "job_state": "running",
+                                                  "order_by": "-id", "limit": 1})
+        return next(iter(found["jobs"]), None)
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> list:
+        """One try's log from the task log store the UI reads: a list of structured entries (or text lines)."""
+        found = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+                          params={"full_content": "true", "map_index": map_index},
+                          headers_extra={"Accept": "application/json"})
+        return found.get("content", [])
 
     def wait_for_run(self, dag_id: str, run_id: str, wait: float = 900.0) -> str:
         """The run's final state (success or failed); an error when it is still going at the deadline."""
@@ -93,3 +143,25 @@ class AirflowApi:
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
         """task_id -> state of one run."""
         return {ti["task_id"]: ti["state"] for ti in self.task_instances(dag_id, run_id)}
+
+
+def logical_date_of(day: dt.date, offset_seconds: int = 0) -> str:
+    """A logical date whose `ds` is day: day at the current UTC time of day (plus offset_seconds), since Airflow
+    keeps logical dates unique per DAG and many runs may read the same day."""
+    clock = time.strftime("%H:%M:%S", time.gmtime(time.time() + offset_seconds))
+    return f"{day.isoformat()}T{clock}Z"
+
+
+def api_url(platform: Platform) -> str:
+    """The Airflow API of the environment as this machine reaches it."""
+    from ci import local_hosts
+    from ci.localcloud import LOCAL_ENVS
+
+    if platform.env in LOCAL_ENVS:
+        return local_hosts.ui_url(platform.env)
+    return f"http://{platform.outputs['airflow_host_public_ip']}:8080"
+
+
+def admin_login(platform: Platform, wait: float = 120.0) -> AirflowApi:
+    """A session as the environment's admin, whose password is read from its secret store."""
+    return AirflowApi.login(api_url(platform), "admin", platform.secret("airflow_admin_password"), wait=wait)

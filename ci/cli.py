@@ -22,6 +22,8 @@ STAGES = {
     "teardown": ("teardown", "remove an environment (production needs --confirm production)"),
     "configure": ("configure", "run site.yml on the hosts"),
     "deploy": ("deploy", "deploy one commit's DAG bundle onto the hosts"),
+    "dev": ("dev", "local default only: deploy the work tree's dags/ as a dev release, wait for the parse"),
+    "run": ("run", "trigger one DAG run through the API, show task states, print a failed task's log"),
     "verify": ("verify", "testinfra against the hosts"),
     "smoke": ("smoke", "trigger an ETL DAG through the Airflow API and check the warehouse"),
     "rebuild": ("rebuild", "re-run site.yml against an environment (--limit, check-only)"),

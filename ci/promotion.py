@@ -3,7 +3,8 @@
 A verification record says: this commit's bundle (by digest) passed verify and smoke on an environment.
 It is written by smoke, after verify passed for the same digest, to that environment's artifacts bucket
 (`verifications/<sha>.json`). A promotion reads it, moves exactly that digest, and writes an audit record
-(`audit/<time>-<sha>.json`) to the target's artifacts bucket, whether it succeeded or not.
+(`audit/<time>-<sha>.json`) to the target's artifacts bucket, whether it succeeded or not. A dev release
+(`make dev`: the work tree, not a commit) never gets a verification record, so it can never be promoted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -19,9 +21,17 @@ from botocore.exceptions import ClientError
 from ci.ansible import WORK
 from ci.platform import Platform
 
+COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
+
 
 class PromotionError(RuntimeError):
     """A promotion was refused (no record, digest mismatch) — nothing was deployed."""
+
+
+def is_dev_release(deployed: dict) -> bool:
+    """True for a dev release: marked `dev` by `make dev`, or a release folder that is no commit SHA (what
+    `make rollback` records when it returns to a dev release)."""
+    return bool(deployed.get("dev")) or not COMMIT_SHA.fullmatch(str(deployed.get("sha", "")))
 
 
 def now() -> str:
@@ -50,7 +60,14 @@ def actor() -> str:
 
 
 def write_verification(platform: Platform, deployed: dict, verify: dict, smoke: dict) -> str:
-    """Store the verification record for the deployed bundle; its s3:// address."""
+    """Store the verification record for the deployed bundle; its s3:// address. PromotionError for a dev
+    release: only a commit's bundle can be verified, hence promoted."""
+    if is_dev_release(deployed):
+        what = (f"a dev release (the work tree on {str(deployed['base_sha'])[:12]})" if deployed.get("base_sha")
+                else "not a commit's release")
+        raise PromotionError(f"{deployed.get('sha')} on {platform.env} is {what}: it gets no verification record, "
+                             f"so it can never be promoted; `make deploy ENV={platform.env}` deploys a commit to "
+                             "verify")
     record = {"sha": deployed["sha"], "sha256": deployed["sha256"], "env": platform.env, "verified_at": now(),
               "build_url": build_url(), "tests": {"verify": verify, "smoke": smoke}}
     bucket = platform.bucket("artifacts")

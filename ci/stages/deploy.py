@@ -2,6 +2,8 @@
 
 The bundle is built from the commit (not the work tree), stored in the artifacts bucket, fetched back with
 its digest checked, and unpacked by ansible/deploy.yml into a release folder behind an atomic symlink.
+Uncommitted changes under dags/ are named, since they are not in what is deployed (`make dev` deploys the
+work tree on the local default).
 """
 
 from __future__ import annotations
@@ -23,20 +25,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def deployed_file(env: str) -> Path:
-    """What the last deploy to env put on its hosts (read by verify)."""
+    """What the last deploy to env put on its hosts (read by verify). `sha` is the release folder's name: the
+    commit, or dev-... for a dev release, which also carries `dev: true`, its base commit and dirty flag."""
     return WORK / env / "deployed.json"
 
 
-def deploy_bundle(stage: Stage, platform: Platform, artifact: bundle.Bundle) -> int:
+def deploy_bundle(stage: Stage, platform: Platform, artifact: bundle.Bundle | bundle.DevBundle) -> int:
     """Run deploy.yml with a fetched, digest-checked bundle; record it for verify. 0 on success."""
     extra = [f"dag_bundle_sha={artifact.sha}", f"dag_bundle_digest={artifact.digest}",
              f"dag_bundle_file={artifact.path}"]
+    if artifact.release != artifact.sha:
+        extra.append(f"dag_bundle_release_name={artifact.release}")
     if run_playbook_stage("deploy", platform.env, "deploy.yml", extra, stage=stage) != 0:
         return 1
     deployed_file(platform.env).write_text(json.dumps(
-        {"sha": artifact.sha, "sha256": artifact.digest,
-         "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=2) + "\n")
+        {"sha": artifact.release, "sha256": artifact.digest,
+         "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **artifact.deployed_fields()},
+        indent=2) + "\n")
     return 0
+
+
+def uncommitted_warning(sha: str, changes: list[bundle.Change]) -> str:
+    """The lines naming uncommitted changes under dags/ that a deploy of sha leaves out ("" when none)."""
+    if not changes:
+        return ""
+    lines = [f"warning: {len(changes)} uncommitted change(s) under dags/ are not in this deploy: it deploys commit "
+             f"{sha[:12]}, not the working tree"]
+    lines += [f"  {change}" for change in changes]
+    lines.append("commit them to deploy them (or try them on the local default first with `make dev`)")
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,12 +64,15 @@ def run(args: argparse.Namespace) -> int:
     def resolve() -> str:  # bad input is refused before the environment is touched
         try:
             commit.append(bundle.resolve(args.sha))
+            warning = uncommitted_warning(commit[0], bundle.uncommitted_changes())
         except bundle.BundleError as exc:
             raise StepFailed(str(exc)) from exc
-        return commit[0]
+        return "\n".join(filter(None, [commit[0], warning]))
 
     if not stage.call("commit", resolve).ok:
         return stage.finish()
+    if "\n" in stage.results[-1].output:
+        print("\n".join(f"  {line}" for line in stage.results[-1].output.splitlines()[1:]))
     platform = load_for_stage(stage, args.env)
     if platform is None:
         return stage.finish()

@@ -20,7 +20,7 @@ from ci.host_exec import WAREHOUSE_CONNECT, airflow_host, airflow_python
 from ci.localcloud import LOCAL_ENVS
 from ci.paths import REPORTS
 from ci.platform import Platform, PlatformError, load_for_stage
-from ci.promotion import verified_file, write_verification
+from ci.promotion import PromotionError, verified_file, write_verification
 from ci.runner import Stage, StepFailed
 from ci.stages.deploy import deployed_file
 from ci.stages.seed import upload_sample_day
@@ -128,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
             raise StepFailed(f"verify has not passed for the bundle deployed to {args.env}: no verification record "
                              f"(run `make verify ENV={args.env}` first)")
         smoke = {"dag_id": dag_id, "run_id": run_id, "day": args.day.isoformat(), "result": "success"}
-        return "verification record " + write_verification(platform, deployed, verified["tests"], smoke)
+        try:  # a dev release (`make dev`) is refused: it never gets a record, so it can never be promoted
+            return "verification record " + write_verification(platform, deployed, verified["tests"], smoke)
+        except PromotionError as exc:
+            raise StepFailed(str(exc)) from exc
 
     steps = (("seed", seed), ("trigger", trigger), ("browser", browser), ("wait for the run", wait),
              ("warehouse", warehouse), ("verification record", record))
