@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORTS = ROOT / "reports"
 DAGS = ROOT / "dags"
 TESTS = ROOT / "tests"
 # The venv's bin folder holds every locked tool; run them from there, never from PATH.
@@ -18,6 +17,12 @@ def tool(name: str) -> str:
     """Path of a console script installed in the running venv (falls back to PATH)."""
     candidate = VENV_BIN / name
     return str(candidate) if candidate.exists() else name
+
+
+def reports_dir() -> Path:
+    """Where stages write their reports (JUnit XML, screenshots): `reports/`, which Jenkins publishes.
+    `TINY_REPORTS_DIR` overrides it, read when used: tests send their inner runs' reports elsewhere."""
+    return Path(os.environ.get("TINY_REPORTS_DIR") or ROOT / "reports")
 
 
 def dags_folder() -> Path:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ci.paths import REPORTS, ROOT
+from ci.paths import ROOT, reports_dir
 
 OUTPUT_TAIL_LINES = 60
 
@@ -47,7 +47,7 @@ class Stage:
     """One pipeline stage: a named sequence of steps and their results."""
 
     name: str
-    reports_dir: Path = REPORTS
+    reports_dir: Path = field(default_factory=reports_dir)
     results: list[StepResult] = field(default_factory=list)
 
     def _record(self, result: StepResult, *, show_output: bool) -> StepResult:
@@ -109,6 +109,12 @@ class Stage:
     def fail(self, name: str, reason: str) -> StepResult:
         """Record a step that could not run at all (a missing prerequisite), with its reason."""
         return self._record(StepResult(name, False, 0.0, reason), show_output=False)
+
+    def refuse(self, name: str, reason: str) -> int:
+        """Stop before any work (a missing prerequisite, bad input) the one way every stage fails: a failed
+        step with its reason, the summary line, the JUnit report, exit 1."""
+        self.fail(name, reason)
+        return self.finish()
 
     def write_junit(self) -> Path:
         """Write reports/<stage>.xml, one testcase per step (read by Jenkins' `junit` step)."""

@@ -1,9 +1,13 @@
-"""Test environment: a throwaway AIRFLOW_HOME, no examples, full tracebacks. Set before Airflow imports."""
+"""Test environment: a throwaway AIRFLOW_HOME and reports folder, no examples, full tracebacks. Set before Airflow
+imports."""
 
 import os
 import tempfile
 
 _home = tempfile.mkdtemp(prefix="tiny-airflow-home-")
+# Every stage a test runs (in-process or as `python -m ci ...`) reports here, never into reports/: that folder
+# holds only what the real stages wrote, because Jenkins publishes it.
+os.environ["TINY_REPORTS_DIR"] = tempfile.mkdtemp(prefix="tiny-test-reports-")
 os.environ.setdefault("AIRFLOW_HOME", _home)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")

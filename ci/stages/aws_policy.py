@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ci.paths import REPORTS
+from ci.paths import reports_dir
 from ci.runner import Stage
 
 
@@ -17,6 +17,6 @@ def run(args: argparse.Namespace) -> int:
     """Run the policy checks with their output streamed."""
     stage = Stage("aws-policy")
     stage.command("pytest tests/aws", [sys.executable, "-m", "pytest", "tests/aws",
-                                       f"--junitxml={REPORTS / 'aws-policy-pytest.xml'}"],
+                                       f"--junitxml={reports_dir() / 'aws-policy-pytest.xml'}"],
                   env={"TINY_AWS_ENV": args.env}, stream=True)
     return stage.finish()

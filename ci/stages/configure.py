@@ -8,6 +8,7 @@ from ci.ansible import run_playbook_stage
 from ci.local_hosts import inventory_file
 from ci.localcloud import LOCAL_ENVS
 from ci.platform import outputs_file
+from ci.runner import Stage
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +35,5 @@ def run(args: argparse.Namespace) -> int:
     """Converge the hosts; the recap's changed count is printed per host."""
     reason = preflight(args.env)
     if reason:
-        print(f"configure failed: {reason}")
-        return 1
+        return Stage("configure").refuse("preflight", reason)
     return run_playbook_stage("configure", args.env, "site.yml", args.extra_vars, limit_option(args.limit))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ci.cost import CostError, environment_vars, estimate, parse_extra_vars, render
+from ci.runner import Stage
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +18,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         est = estimate(args.env, environment_vars(args.env, parse_extra_vars(args.extra_vars)))
     except (CostError, KeyError) as exc:
-        print(f"cost failed: {exc}")
-        return 1
+        return Stage("cost").refuse("estimate", str(exc))
     print(render(est))
     return 0

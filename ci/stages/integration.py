@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ci.paths import REPORTS
+from ci.paths import reports_dir
 from ci.runner import Stage
 
 
@@ -19,9 +19,9 @@ def run(args: argparse.Namespace) -> int:
     """pytest tests/etl, then the whole pipeline on the local default (tests/integration), output streamed."""
     stage = Stage("integration")
     stage.command("pytest tests/etl", [sys.executable, "-m", "pytest", "tests/etl",
-                                       f"--junitxml={REPORTS / 'integration-pytest.xml'}"], stream=True)
+                                       f"--junitxml={reports_dir() / 'integration-pytest.xml'}"], stream=True)
     if not args.etl_only:
         stage.command("pytest tests/integration", [
             sys.executable, "-m", "pytest", "tests/integration", "-s",
-            f"--junitxml={REPORTS / 'integration-pipeline-pytest.xml'}"], stream=True)
+            f"--junitxml={reports_dir() / 'integration-pipeline-pytest.xml'}"], stream=True)
     return stage.finish()

@@ -12,7 +12,7 @@ from ci.ansible import ANSIBLE_ENV
 from ci.jenkins.render import JJB_ENV, job_files, render_argv
 from ci.jenkinsfile import check_files
 from ci.jenkinsfile.groovy import GroovyUnavailable, java_binary
-from ci.paths import REPORTS, ROOT, tool
+from ci.paths import ROOT, reports_dir, tool
 from ci.runner import Stage, StepFailed
 
 NPM_BIN = ROOT / "requirements" / "npm" / "node_modules" / ".bin"
@@ -91,6 +91,6 @@ def run(args: argparse.Namespace) -> int:
         _codenarc(stage, files)
     jobs = job_files()
     if "jenkins-jobs" in wanted and jobs:
-        shutil.rmtree(REPORTS / "jjb", ignore_errors=True)  # JJB refuses to write over a previous render
-        stage.command("jenkins-jobs", render_argv(REPORTS / "jjb"), env=JJB_ENV)
+        shutil.rmtree(reports_dir() / "jjb", ignore_errors=True)  # JJB refuses to write over a previous render
+        stage.command("jenkins-jobs", render_argv(reports_dir() / "jjb"), env=JJB_ENV)
     return stage.finish()

@@ -7,6 +7,7 @@ import argparse
 from ci.bundle import BundleError, resolve
 from ci.platform import Platform, PlatformError
 from ci.promotion import PromotionError, read_verification
+from ci.runner import Stage
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,8 +21,7 @@ def run(args: argparse.Namespace) -> int:
         sha = resolve(args.sha)
         record = read_verification(Platform.load(args.env), sha)
     except (BundleError, PlatformError, PromotionError) as exc:
-        print(f"promote-check failed: {exc}")
-        return 1
+        return Stage("promote-check").refuse("verification record", str(exc))
     tests = record["tests"]
     print(f"{sha} verified on {record['env']} at {record['verified_at']}: bundle sha256 {record['sha256']}; "
           f"verify {tests['verify']}; smoke {tests['smoke']['result']} ({tests['smoke']['dag_id']})")

@@ -20,11 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Converge (or check) the environment's hosts."""
+    stage = Stage("rebuild")
     reason = preflight(args.env)
     if reason:
-        print(f"rebuild failed: {reason}")
-        return 1
-    stage = Stage("rebuild")
+        return stage.refuse("preflight", reason)
     options = limit_option(args.limit) + (["--check", "--diff"] if args.check else [])
     if run_playbook_stage("rebuild", args.env, "site.yml", [], options, stage=stage) == 0 and args.check:
         from ci.ansible import parse_recap

@@ -7,6 +7,7 @@ import argparse
 import datetime as dt
 
 from ci.platform import Platform, PlatformError
+from ci.runner import Stage
 from ci.sample_data import sample_day
 
 
@@ -37,6 +38,5 @@ def run(args: argparse.Namespace) -> int:
         for line in upload_sample_day(Platform.load(args.env), args.day, args.rows):
             print(line)
     except PlatformError as exc:
-        print(f"seed failed: {exc}")
-        return 1
+        return Stage("seed").refuse("upload", str(exc))
     return 0

@@ -18,7 +18,7 @@ from ci.airflow_api import AirflowApi, AirflowApiError
 from ci.browser_check import BrowserCheckError, check_ui
 from ci.host_exec import WAREHOUSE_CONNECT, airflow_host, airflow_python
 from ci.localcloud import LOCAL_ENVS
-from ci.paths import REPORTS
+from ci.paths import reports_dir
 from ci.platform import Platform, PlatformError, load_for_stage
 from ci.promotion import PromotionError, verified_file, write_verification
 from ci.runner import Stage, StepFailed
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         dag_ids = [f"tenant_etl__{args.tenant}", f"tenant_analytics__{args.tenant}"]
         try:
             seen = check_ui(api_url(platform), "admin", platform.secret("airflow_admin_password"), dag_ids,
-                            REPORTS / f"airflow-ui-{args.env}.png")
+                            reports_dir() / f"airflow-ui-{args.env}.png")
         except BrowserCheckError as exc:
             raise StepFailed(str(exc)) from exc
         return f"chromium logged in and saw {', '.join(dag_ids)} in {seen.seconds:.1f} s; {seen.screenshot}"

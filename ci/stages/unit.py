@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ci.paths import REPORTS
+from ci.paths import reports_dir
 from ci.runner import Stage
 
 DEFAULT_PATHS = ["tests/unit", "tests/dags"]
@@ -25,6 +25,6 @@ def run(args: argparse.Namespace) -> int:
     stage = Stage("unit")
     stage.command("pytest", [
         sys.executable, "-m", "pytest", *args.paths,
-        f"--junitxml={REPORTS / 'unit-pytest.xml'}",
+        f"--junitxml={reports_dir() / 'unit-pytest.xml'}",
     ], env=env, stream=True)
     return stage.finish()

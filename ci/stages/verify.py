@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ci.ansible import ANSIBLE_ENV, inventory_hosts, tool_path_env
-from ci.paths import REPORTS, ROOT
+from ci.paths import ROOT, reports_dir
 from ci.promotion import verified_file
 from ci.runner import Stage, StepFailed
 from ci.stages.configure import preflight
@@ -41,7 +41,7 @@ def checks_ran(junit: Path) -> str:
 
 def infra_tests(stage: Stage, env: str) -> bool:
     """Run tests/infra against inventory/<env>'s Airflow hosts as one step; True when they pass and ran."""
-    junit = REPORTS / f"verify-{env}-pytest.xml"
+    junit = reports_dir() / f"verify-{env}-pytest.xml"
     junit.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "pytest", str(ROOT / "tests" / "infra"), "--connection=ansible",
             f"--ansible-inventory={ROOT / 'inventory' / env}", "--hosts=airflow", f"--junitxml={junit}"]
@@ -60,7 +60,7 @@ def junit_summary(path: Path) -> dict:
 def record_result(env: str, passed: bool) -> None:
     """Note which bundle verify saw and how it went (smoke turns a pass into the verification record)."""
     deployed = deployed_file(env)
-    junit = REPORTS / f"verify-{env}-pytest.xml"
+    junit = reports_dir() / f"verify-{env}-pytest.xml"
     if not deployed.exists() or not junit.exists():
         return
     result = {**json.loads(deployed.read_text()), "passed": passed, "tests": junit_summary(junit)}
@@ -69,11 +69,10 @@ def record_result(env: str, passed: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The infra suite; JUnit in reports/."""
+    stage = Stage("verify")
     reason = preflight(args.env)
     if reason:
-        print(f"verify failed: {reason}")
-        return 1
-    stage = Stage("verify")
+        return stage.refuse("preflight", reason)
     verified_file(args.env).unlink(missing_ok=True)
     if stage.call("hosts to verify", lambda: hosts_to_verify(ROOT / "inventory" / args.env)).ok:
         record_result(args.env, infra_tests(stage, args.env))

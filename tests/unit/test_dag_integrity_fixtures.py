@@ -8,6 +8,7 @@ folder: reports/ holds only what the real stages wrote.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ci.config import settings
-from ci.paths import REPORTS, ROOT
+from ci.paths import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "dags" / "bad"
 GOOD = "good_dag.py"
@@ -53,11 +54,7 @@ CASES: dict[str, tuple[str, str | re.Pattern]] = {
                       re.compile(rf"slow_parse\.py: parsing took \d+\.\d\ds, budget {BUDGET:.2f}s "
                                  r"\(pyproject\.toml \[tool\.tiny-analytics\] dag_parse_budget_seconds\)")),
 }
-# `python -m ci unit ...` with ci.paths.REPORTS pointed at a temporary folder (argv[1]) before the stage
-# modules read it. A `--reports-dir` option of the stage would make this a plain command line.
-STAGE_ENTRY = ("import pathlib, sys; import ci.paths; ci.paths.REPORTS = pathlib.Path(sys.argv.pop(1)); "
-               "from ci.cli import main; raise SystemExit(main(sys.argv[1:]))")
-REAL_REPORTS = (REPORTS / "unit.xml", REPORTS / "unit-pytest.xml")
+REAL_REPORTS = (ROOT / "reports" / "unit.xml", ROOT / "reports" / "unit-pytest.xml")
 
 
 @dataclass
@@ -88,8 +85,9 @@ def fixture_run(tmp_path_factory) -> FixtureRun:
     reports = tmp_path_factory.mktemp("reports")
     before = _mtimes(REAL_REPORTS)
     proc = subprocess.run(
-        [sys.executable, "-c", STAGE_ENTRY, str(reports), "unit", "--dags-folder", str(FIXTURES), SUITE],
+        [sys.executable, "-m", "ci", "unit", "--dags-folder", str(FIXTURES), SUITE],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "TINY_REPORTS_DIR": str(reports)},
     )
     junit = reports / "unit-pytest.xml"
     if not junit.is_file():

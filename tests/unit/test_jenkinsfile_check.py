@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -41,19 +42,15 @@ EXTRA = {
 }
 FINDING = re.compile(r"^\s*tests/fixtures/jenkinsfiles/(?P<name>[\w.-]+)\.Jenkinsfile:(?P<finding>\d+:\d+: error: .*)$",
                      re.MULTILINE)
-# `python -m ci ...` with ci.paths.REPORTS pointed at a temporary folder (argv[1]) before the stage modules
-# read it: reports/ holds only what the real stages wrote.
-STAGE_ENTRY = ("import pathlib, sys; import ci.paths; ci.paths.REPORTS = pathlib.Path(sys.argv.pop(1)); "
-               "from ci.cli import main; raise SystemExit(main(sys.argv[1:]))")
-
 
 @pytest.fixture(scope="module")
 def lint_run(tmp_path_factory) -> subprocess.CompletedProcess:
     files = [arg for name in [*sorted(EXPECTED), "good"]
              for arg in ("--jenkinsfile", f"tests/fixtures/jenkinsfiles/{name}.Jenkinsfile")]
     reports = tmp_path_factory.mktemp("reports")
-    return subprocess.run([sys.executable, "-c", STAGE_ENTRY, str(reports), "lint", "--only", "jenkinsfile-check",
-                           *files], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([sys.executable, "-m", "ci", "lint", "--only", "jenkinsfile-check", *files], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "TINY_REPORTS_DIR": str(reports)})
 
 
 def _findings(stdout: str) -> dict[str, list[str]]:
