@@ -35,8 +35,8 @@ class Validated:
     rows_in: int
 
 
-# The system allocator hands freed blocks back to the OS, keeping a task's RSS flat while it streams
-# (measured by `make bench`: mimalloc, pyarrow's default, peaked 265-440 MB on 1,000,000 rows; system ~290).
+# The system allocator rather than pyarrow's default mimalloc pool: it hands freed blocks back to the OS while
+# a task streams. `make bench` reports the ETL process's peak RSS with it (no committed run compares the two).
 pa.set_memory_pool(pa.system_memory_pool())
 
 CSV_BLOCK_BYTES = 1 << 20  # parse and validate 1 MiB at a time: memory stays flat in the file size
