@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
 from bench.goals import Goal, goals_record
 from bench.report import COLUMNS, render_markdown
+from ci.paths import ROOT
 
 RUN = {
     "date_utc": "2026-11-24 09:30 UTC",
@@ -168,3 +170,11 @@ def test_site_rerun_with_nothing_changed_meets_the_changed_goal():
     results["hosts"]["rerun"] = {"seconds": 45.0, "changed": {"airflow": 0, "db": 0}}
     _, rows = table(render_markdown(results))
     assert row(rows, "`site.yml` re-run")["ratio"] == "0.75x (goal < 60 s: met; changed=0 on every host: met)"
+
+
+def test_the_readme_table_is_the_last_runs_markdown():
+    """The README's benchmark table is make bench's own rendering of a committed run (bench/last-run.json)."""
+    results = json.loads((ROOT / "bench" / "last-run.json").read_text())
+    table = render_markdown(results).strip()
+    assert table.startswith("`make bench` run of ") and "| figure | measured |" in table
+    assert table in (ROOT / "README.md").read_text(), "README's benchmark table differs from bench/last-run.json"
