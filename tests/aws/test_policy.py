@@ -205,22 +205,6 @@ def test_bucket_private_versioned_encrypted(live, kind):
         assert any(r.get("Expiration", {}).get("Days", 0) >= 1 for r in rules), rules
 
 
-@pytest.mark.parametrize("kind", ["raw", "artifacts", "logs"])
-def test_bucket_refuses_plain_http(live, kind):
-    """A bucket policy denies every request without TLS (S3 User Guide: aws:SecureTransport)."""
-    s3 = live.client("s3")
-    account = live.client("sts").get_caller_identity()["Account"]
-    name = f"tiny-analytics-{live.env}-{kind}-{account}"
-    policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
-    denies = [s for s in policy["Statement"] if s["Effect"] == "Deny"
-              and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in ("false", False)]
-    assert denies, policy
-    (deny,) = denies
-    assert deny["Principal"] in ("*", {"AWS": "*"}) and deny["Action"] in ("s3:*", ["s3:*"])
-    resources = deny["Resource"] if isinstance(deny["Resource"], list) else [deny["Resource"]]
-    assert {r.split(":::")[-1] for r in resources} == {name, f"{name}/*"}, resources
-
-
 def test_secrets_are_secure_strings(live):
     params = live.client("ssm").describe_parameters(ParameterFilters=[
         {"Key": "Path", "Option": "Recursive", "Values": [f"/tiny-analytics/{live.env}"]}])["Parameters"]
