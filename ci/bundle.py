@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.paths import ROOT
 
@@ -140,24 +141,37 @@ def build(sha: str) -> Bundle:
     return Bundle(sha, sha256(data), path)
 
 
+def _s3_error(action: str, bucket: str, key: str, exc: Exception) -> BundleError:
+    """One line for an S3 call that failed for another reason than a missing object (access, network)."""
+    code = exc.response["Error"].get("Code", "") if isinstance(exc, ClientError) else type(exc).__name__
+    return BundleError(f"cannot {action} s3://{bucket}/{key}: {code or exc} ({exc}); check the AWS credentials, "
+                       "the endpoint and the bucket's policy")
+
+
 def _store(s3: BaseClient, bucket: str, key: str, path: Path, digest: str, manifest: dict) -> bool:
     """Put path's bytes at key (and manifest.json beside it) unless that key already holds them; an artifact
     is never replaced by other bytes."""
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
-    except s3.exceptions.ClientError as exc:
+    except ClientError as exc:
         if exc.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
-            raise
+            raise _s3_error("read", bucket, key, exc) from exc
         head = None
+    except BotoCoreError as exc:
+        raise _s3_error("read", bucket, key, exc) from exc
     if head is not None:
         stored = head.get("Metadata", {}).get("sha256")
         if stored != digest:
             raise BundleError(f"s3://{bucket}/{key} already holds digest {stored}, not {digest}: "
                               "an artifact is never replaced")
         return False
-    s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), Metadata={"sha256": digest})
     manifest = {**manifest, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    s3.put_object(Bucket=bucket, Key=key.rsplit("/", 1)[0] + "/manifest.json", Body=json.dumps(manifest).encode())
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), Metadata={"sha256": digest})
+        s3.put_object(Bucket=bucket, Key=key.rsplit("/", 1)[0] + "/manifest.json",
+                      Body=json.dumps(manifest).encode())
+    except (BotoCoreError, ClientError) as exc:
+        raise _s3_error("write", bucket, key, exc) from exc
     return True
 
 
@@ -170,9 +184,11 @@ def _fetch(s3: BaseClient, bucket: str, key: str, name: str, expected_digest: st
     """The bytes at key and their digest, checked against the stored (and expected) digest."""
     try:
         obj = s3.get_object(Bucket=bucket, Key=key)
+        data = obj["Body"].read()
     except s3.exceptions.NoSuchKey as exc:
         raise BundleError(f"no bundle for {name} in s3://{bucket}: it was never deployed there") from exc
-    data = obj["Body"].read()
+    except (BotoCoreError, ClientError) as exc:
+        raise _s3_error("read", bucket, key, exc) from exc
     digest = sha256(data)
     stored = obj.get("Metadata", {}).get("sha256")
     for which, want in (("stored", stored), ("expected", expected_digest)):

@@ -75,3 +75,20 @@ def test_verification_and_audit_records_round_trip(platform, monkeypatch):
     promotion.write_audit(target, {"sha": "c" * 40, "who": promotion.actor(), "result": "success"})
     assert [entry["who"] for entry in promotion.audit_records(target)] == ["alice"]
     assert json.loads(json.dumps(record))["tests"]["verify"]["failures"] == 0
+
+
+@pytest.mark.parametrize("operation", ["head_object", "get_object"])
+def test_a_refused_s3_call_is_one_line_not_a_traceback(platform, operation):
+    """403 (credentials, a bucket policy): a BundleError naming the object and what to check."""
+    from botocore.stub import Stubber
+
+    s3 = platform("local").client("s3")
+    built = bundle.build(bundle.resolve("HEAD"))
+    with Stubber(s3) as stub:
+        stub.add_client_error(operation, service_error_code="403", service_message="Forbidden", http_status_code=403)
+        refused = r"cannot read s3://artifacts-local/bundles/.*: 403 .*check the AWS"
+        with pytest.raises(bundle.BundleError, match=refused):
+            if operation == "head_object":
+                bundle.upload(s3, "artifacts-local", built)
+            else:
+                bundle.fetch(s3, "artifacts-local", built.sha)
