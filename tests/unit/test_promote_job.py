@@ -8,6 +8,7 @@ so that this abort happens while `input` waits, before any stage that deploys.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -40,6 +41,27 @@ def _section(pipeline: dict, name: str) -> dict:
 def _shell(stage: dict) -> str:
     return "\n".join(a["value"] for n in _walk(stage["body"]) if n.get("name") == "sh"
                      for a in n["args"] if a["t"] == "const")
+
+
+def test_restart_from_a_stage_is_off(pipeline):
+    """Restart from stage is on unless disabled: a restart from the deploy stage would skip the approval."""
+    assert any(n["name"] == "disableRestartFromStage" for n in _section(pipeline, "options")["body"])
+
+
+def test_the_approver_reaches_the_deploy_step(pipeline):
+    """`input` values live only in the approval stage's environment (Declarative's ModelInterpreter wraps that
+    stage in withEnv): the stage must copy the approver into the build's environment, and the deploy step
+    must pass that copy to make promote, or the audit record names the agent's OS user."""
+    stages = _section(pipeline, "stages")["body"]
+    index = next(i for i, s in enumerate(stages) if any(n["name"] == "input" for n in s["body"]))
+    approval = stages[index]
+    parameter = next(n for n in _walk(approval["body"]) if n["name"] == "submitterParameter")["args"][0]["value"]
+    lines = PROMOTE.read_text().splitlines()[approval["line"] - 1:stages[index + 1]["line"] - 1]
+    copies = [m.group(1) for ln in lines
+              if (m := re.search(rf"env\.(\w+)\s*=\s*(?:env\.)?{parameter}\b", ln)) and m.group(1) != parameter]
+    assert copies, f"the approval stage does not copy {parameter} into the build's environment"
+    deploy = "\n".join(_shell(s) for s in stages[index + 1:] if "make promote " in _shell(s))
+    assert re.search(rf'APPROVER="\${copies[0]}"', deploy), deploy
 
 
 def test_the_build_has_a_timeout(pipeline):
