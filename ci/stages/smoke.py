@@ -13,13 +13,11 @@ import datetime as dt
 import json
 import time
 
-from ci import local_hosts
-from ci.airflow_api import AirflowApi, AirflowApiError
+from ci.airflow_api import AirflowApi, AirflowApiError, api_url
 from ci.browser_check import BrowserCheckError, check_ui
 from ci.host_exec import WAREHOUSE_CONNECT, airflow_host, airflow_python
-from ci.localcloud import LOCAL_ENVS
 from ci.paths import reports_dir
-from ci.platform import Platform, PlatformError, load_for_stage
+from ci.platform import PlatformError, load_for_stage
 from ci.promotion import PromotionError, verified_file, write_verification
 from ci.runner import Stage, StepFailed
 from ci.stages.deploy import deployed_file
@@ -52,13 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--day", type=dt.date.fromisoformat, default=dt.date.today() - dt.timedelta(days=1),
                         help="the day of sample data, on or after the tenant's start_date (default: yesterday)")
     parser.add_argument("--rows", type=int, default=200, help="rows per sample file")
-
-
-def api_url(platform: Platform) -> str:
-    """The Airflow API of the environment as this machine reaches it."""
-    if platform.env in LOCAL_ENVS:
-        return local_hosts.ui_url(platform.env)
-    return f"http://{platform.outputs['airflow_host_public_ip']}:8080"
 
 
 def run(args: argparse.Namespace) -> int:
