@@ -6,6 +6,7 @@ was expected, so a typo in one tenant's file is reported precisely and never hid
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import logging
 import os
@@ -13,12 +14,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 TYPES = ("int", "decimal", "text", "date", "timestamp")
 FORMATS = ("csv", "jsonl")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+# Files are split into lines on b"\n" before decoding, so an encoding must write ASCII as ASCII (utf-8,
+# latin-1, cp1252, iso8859-15, ...; not utf-16).
+ASCII_PROBE = "\n\r,;\"{}[]:.-+0123456789 abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 log = logging.getLogger(__name__)
 
 
@@ -54,6 +59,7 @@ class Source:
     columns: tuple[Column, ...]
     derived: tuple[Derived, ...] = ()
     min_rows: int = 1
+    encoding: str = "utf-8"
 
     @property
     def column_names(self) -> list[str]:
@@ -72,6 +78,8 @@ class Tenant:
     retries: int
     sources: tuple[Source, ...] = field(default_factory=tuple)
     retry_delay_minutes: int = 5
+    active: bool = True
+    timezone: str = "UTC"
 
     @property
     def schema(self) -> str:
@@ -119,6 +127,29 @@ def _identifier(value: str, path: Path, where: str) -> str:
     return value
 
 
+def _encoding(data: dict, path: Path, where: str) -> str:
+    expected = "a Python codec name that writes ASCII as ASCII, such as utf-8, latin-1 or cp1252"
+    value = _get(data, "encoding", path, where, str, expected, "utf-8")
+    try:
+        name = codecs.lookup(value).name
+        ascii_compatible = ASCII_PROBE.encode(name) == ASCII_PROBE.encode("ascii")
+    except (LookupError, UnicodeError):
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise _fail(path, f"{where}encoding", expected, value)
+    return name
+
+
+def _timezone(data: dict, path: Path) -> str:
+    expected = "an IANA time zone such as UTC or Europe/Berlin"
+    value = _get(data, "timezone", path, "", str, expected, "UTC")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail(path, "timezone", expected, value) from None
+    return value
+
+
 def _source(data: object, path: Path, index: int) -> Source:
     where = f"sources[{index}]."
     if not isinstance(data, dict):
@@ -151,7 +182,8 @@ def _source(data: object, path: Path, index: int) -> Source:
             raise _fail(path, f"{dw}multiply", f"two of the numeric columns {numeric}", factors)
         derived.append(Derived(dname, (factors[0], factors[1])))
     min_rows = _get(data, "min_rows", path, where, int, "a whole number >= 0", 1)
-    return Source(name, fmt, table, tuple(key), tuple(columns), tuple(derived), min_rows)
+    return Source(name, fmt, table, tuple(key), tuple(columns), tuple(derived), min_rows,
+                  _encoding(data, path, where))
 
 
 def load_tenant(path: Path) -> Tenant:
@@ -182,7 +214,8 @@ def load_tenant(path: Path) -> Tenant:
     parsed = tuple(_source(s, path, i) for i, s in enumerate(sources))
     if len({s.name for s in parsed}) != len(parsed):
         raise _fail(path, "sources", "unique source names", [s.name for s in parsed])
-    return Tenant(tenant, owner, schedule, start, retries, parsed, retry_delay)
+    active = _get(data, "active", path, "", bool, "true (the schedule runs) or false (its DAGs stay paused)", True)
+    return Tenant(tenant, owner, schedule, start, retries, parsed, retry_delay, active, _timezone(data, path))
 
 
 def tenant_files(folder: Path) -> list[Path]:
