@@ -18,7 +18,7 @@ import pyarrow.csv as pacsv
 
 from tiny_etl.tenant import Source, Tenant
 
-PG_TYPES = {"int": "bigint", "decimal": "numeric(19,4)", "text": "text", "date": "date", "timestamp": "timestamp"}
+PG_TYPES = {"int": "bigint", "decimal": "numeric(19,4)", "text": "text", "date": "date", "timestamp": "timestamptz"}
 COPY_BATCH_ROWS = 65_536
 RUNS_DDL = """
 CREATE SCHEMA IF NOT EXISTS etl;
@@ -75,6 +75,23 @@ class CsvStream(io.RawIOBase):
         return out
 
 
+def upgrade_table(cur, tenant: Tenant, source: Source) -> list[str]:  # noqa: ANN001
+    """Bring an existing table's column types to the schema's where they only widened: timestamp columns of
+    tables created before timestamps were stored in UTC become timestamptz (their values were UTC).
+    Returns the columns changed."""
+    wanted = [c.name for c in source.columns if c.type == "timestamp"]
+    if not wanted:
+        return []
+    cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                "AND data_type = 'timestamp without time zone' AND column_name = ANY(%s)",
+                (tenant.schema, source.table, wanted))
+    changed = [row[0] for row in cur.fetchall()]
+    for column in changed:
+        cur.execute(f"ALTER TABLE {tenant.schema}.{source.table} ALTER COLUMN {column} TYPE timestamptz "
+                    f"USING {column} AT TIME ZONE 'UTC'")
+    return changed
+
+
 def partition_name(source: Source, ds: dt.date) -> str:
     """The day's partition of a source's table."""
     return f"{source.table}_p{ds:%Y%m%d}"
@@ -91,6 +108,7 @@ def replace_day(conn, tenant: Tenant, source: Source, ds: dt.date, rows: pa.Tabl
     columns = ", ".join(rows.column_names)
     with conn, conn.cursor() as cur:  # one transaction: commit on success, rollback on any error
         cur.execute(table_ddl(tenant, source))
+        upgrade_table(cur, tenant, source)
         cur.execute(f"DROP TABLE IF EXISTS {schema}.{staged}")
         cur.execute(f"CREATE TABLE {schema}.{staged} (LIKE {schema}.{source.table} INCLUDING DEFAULTS "
                     f"INCLUDING CONSTRAINTS)")

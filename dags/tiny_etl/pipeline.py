@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from typing import Protocol
 
 import pyarrow as pa
@@ -22,6 +23,8 @@ from tiny_etl.quality import QualityError, check_day
 from tiny_etl.tenant import Source, Tenant
 from tiny_etl.transform import transform
 from tiny_etl.validate import RejectedFile, validate
+
+log = logging.getLogger(__name__)
 
 
 class Storage(Protocol):
@@ -65,28 +68,33 @@ def _csv(table: pa.Table) -> bytes:
 def validate_day(storage: Storage, tenant: Tenant, source: Source, ds: dt.date) -> dict:
     """Validate every raw file of the day; quarantine bad rows and bad files; stage the valid rows."""
     counts = {"tenant": tenant.tenant, "source": source.name, "ds": ds.isoformat(), "files": 0,
-              "files_rejected": 0, "rows_in": 0, "rows_quarantined": 0}
+              "files_rejected": 0, "rows_in": 0, "rows_quarantined": 0, "fields_ignored": {}}
     tables, offset = [], 0
     for key in sorted(storage.list_keys(raw_prefix(tenant, source, ds))):
         counts["files"] += 1
         name = key.rsplit("/", 1)[-1]
         data = storage.get(key)
         try:
-            checked = validate(data, source)
+            checked = validate(data, source, tenant.timezone)
         except RejectedFile as exc:
             counts["files_rejected"] += 1
             storage.put(_quarantine(tenant, source, ds, name), data)
             storage.put(_quarantine(tenant, source, ds, f"{name}.reason.txt"), f"{key}: {exc}\n".encode())
             continue
         counts["rows_in"] += checked.rows_in
+        for name, times in checked.ignored_fields.items():  # JSON fields the schema does not know
+            counts["fields_ignored"][name] = counts["fields_ignored"].get(name, 0) + times
         if checked.rejected.num_rows:
             counts["rows_quarantined"] += checked.rejected.num_rows
             storage.put(_quarantine(tenant, source, ds, f"{name}.rejected-rows.csv"), _csv(checked.rejected))
         # Later files are later deliveries: their rows win the dedupe.
         valid = checked.valid.set_column(checked.valid.schema.get_field_index("_row"), "_row",
                                          pc.add(checked.valid["_row"], offset))
-        offset += checked.rows_in
+        offset += checked.last_row
         tables.append(valid)
+    if counts["fields_ignored"]:
+        log.info("%s/%s %s: fields not in the schema were ignored (field: records): %s", tenant.tenant,
+                 source.name, ds, counts["fields_ignored"])
     if tables:
         storage.put(_staging(tenant, source, ds, "validated"), _parquet(pa.concat_tables(tables)))
     counts["staged"] = bool(tables)

@@ -1,115 +1,127 @@
-"""Validation of raw files, columnar (pyarrow): a wrong header rejects the file whole; each bad row is
-kept with its reason for the quarantine; good rows come out typed. Nothing is dropped silently.
+"""Validation of raw files, columnar (pyarrow): each bad row is kept with its reason for the quarantine; good
+rows come out typed. Nothing is dropped silently, nothing is inferred from the data, and no byte of a file
+raises anything but `RejectedFile` (a file that is wrong whole: wrong header, not line-delimited).
+
+Reading (encodings, CSV, JSON lines) is in lines.py and readers.py; here each text value is checked against
+its column's type, the same way for every format:
+- int: an optional sign and up to 18 digits; decimal: up to 14 digits and 4 decimals (exact, numeric(19,4));
+- date: YYYY-MM-DD, a real day (2026-02-30 is not one);
+- timestamp: YYYY-MM-DD[T ]HH:MM[:SS[.ffffff]] with an optional Z or +HH:MM / +HHMM offset, stored in UTC;
+  a timestamp without an offset is read in the tenant's time zone (one that does not exist there, skipped by a
+  daylight-saving change, is rejected; an ambiguous one is the first of the two);
+- text: anything but a NUL character; empty text is null, and a required column must not be null.
 """
 
 from __future__ import annotations
 
-import io
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.json as pajson
 
+from tiny_etl.lines import RejectedFile
+from tiny_etl.readers import TextRows, csv_rows, jsonl_rows
 from tiny_etl.tenant import Source
+
+__all__ = ["RejectedFile", "Validated", "validate"]
 
 INT = r"^[+-]?[0-9]{1,18}$"  # fits int64
 DECIMAL = r"^[+-]?([0-9]{1,14})(\.[0-9]{1,4})?$"
-DATE_FORMAT = "%Y-%m-%d"
-TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
-
-
-class RejectedFile(ValueError):
-    """The whole file is unusable (wrong header, not parseable): it goes to quarantine as it is."""
+DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+TIMESTAMP = (r"^(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})[T ](?P<hm>[0-9]{2}:[0-9]{2})(?::(?P<sec>[0-9]{2})"
+             r"(?:\.(?P<frac>[0-9]{1,6}))?)?(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2})?$")
+US = pa.timestamp("us", tz="UTC")
+MICROS_PER_MINUTE = 60_000_000
 
 
 @dataclass
 class Validated:
     """Outcome of validating one file."""
 
-    valid: pa.Table       # typed rows, plus `_row` (delivery order within the file)
-    rejected: pa.Table    # raw rows as text, plus `_row` and `_reason` (unsplittable rows: their line)
+    valid: pa.Table       # typed rows, plus `_row` (the row's line in the file: delivery order)
+    rejected: pa.Table    # raw rows as text, plus `_row` and `_reason` (lines rejected before typing: nulls)
     rows_in: int
+    last_row: int = 0     # the highest line number seen: the next file's rows are numbered after it
+    ignored_fields: dict[str, int] = field(default_factory=dict)  # JSON fields the schema does not know
 
 
 # The system allocator rather than pyarrow's default mimalloc pool: it hands freed blocks back to the OS while
 # a task streams. `make bench` reports the ETL process's peak RSS with it (no committed run compares the two).
 pa.set_memory_pool(pa.system_memory_pool())
 
-CSV_BLOCK_BYTES = 1 << 20  # parse and validate 1 MiB at a time: memory stays flat in the file size
+
+def _strict(text: pa.ChunkedArray, pattern: str, fmt: str) -> pa.ChunkedArray:
+    """Parse `text` with strptime, null unless it matches `pattern` and formats back to itself (arrow's
+    strptime is lenient: 2026-02-30 would become 2026-03-02) in years 1 to 9999."""
+    shaped = pc.match_substring_regex(text, pattern)
+    parsed = pc.strptime(pc.if_else(shaped, text, pa.scalar(None, pa.string())), format=fmt, unit="s",
+                         error_is_null=True)
+    same = pc.equal(pc.strftime(parsed, format=fmt), text)
+    year = pc.year(parsed)
+    ok = pc.and_(same, pc.and_(pc.greater_equal(year, 1), pc.less_equal(year, 9999)))
+    return pc.if_else(ok, parsed, pa.scalar(None, parsed.type))
 
 
-def _header(data: bytes | Path) -> str:
-    if isinstance(data, Path):
-        with data.open("rb") as fh:
-            first = fh.readline()
-    else:
-        first = data.split(b"\n", 1)[0]
-    return first.decode("utf-8", "replace").strip().lstrip("\ufeff")
+def _micros(digits: pa.ChunkedArray, width: int) -> pa.ChunkedArray:
+    """Regex-checked digit text (empty: 0) as an int64, right-padded with zeros to `width` digits."""
+    padded = pc.utf8_rpad(digits, width=width, padding="0")
+    return pc.cast(pc.if_else(pc.equal(digits, ""), "0", padded), pa.int64())
 
 
-def _csv_batches(data: bytes | Path, source: Source, bad: list[tuple[int, str]]) -> Iterator[pa.Table]:
-    found = [h.strip() for h in _header(data).split(",")]
-    if found != source.column_names:
-        raise RejectedFile(f"header {found} does not match the schema {source.column_names}")
+def _timestamps(text: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray:
+    """Timestamps in UTC (null where invalid); see the module's docstring."""
+    parts = pc.extract_regex(pc.if_else(pc.match_substring_regex(text, TIMESTAMP), text, ""), pattern=TIMESTAMP)
+    part = {name: pc.fill_null(pc.struct_field(parts, name), "") for name in ("day", "hm", "sec", "frac", "zone")}
+    seconds = pc.if_else(pc.equal(part["sec"], ""), "00", part["sec"])
+    whole = pc.binary_join_element_wise(part["day"], "T", part["hm"], ":", seconds, "")
+    local = pc.add(pc.cast(pc.cast(_strict(whole, r"^.{19}$", "%Y-%m-%dT%H:%M:%S"), pa.timestamp("us")), pa.int64()),
+                   _micros(part["frac"], 6))
+    zone = part["zone"]
+    digits = pc.replace_substring(pc.utf8_slice_codeunits(zone, 1), ":", "")
+    offset_ok = pc.match_substring_regex(digits, r"^([01][0-9]|2[0-3])[0-5][0-9]$")
+    minutes = pc.add(pc.multiply(_micros(pc.utf8_slice_codeunits(digits, 0, 2), 2), 60),
+                     _micros(pc.utf8_slice_codeunits(digits, 2, 4), 2))
+    signed = pc.if_else(pc.starts_with(zone, "-"), pc.negate(minutes), minutes)
+    with_offset = pc.if_else(offset_ok, pc.subtract(local, pc.multiply(signed, MICROS_PER_MINUTE)),
+                             pa.scalar(None, pa.int64()))
+    if timezone == "UTC":
+        naive = local
+    else:  # the tenant's wall clock: a time skipped by a daylight-saving change has no instant
+        wall = pc.cast(local, pa.timestamp("us"))
+        first = pc.assume_timezone(wall, timezone=timezone, ambiguous="earliest", nonexistent="earliest")
+        after = pc.assume_timezone(wall, timezone=timezone, ambiguous="earliest", nonexistent="latest")
+        naive = pc.if_else(pc.equal(first, after), pc.cast(first, pa.int64()), pa.scalar(None, pa.int64()))
+    utc = pc.if_else(pc.equal(zone, ""), naive, pc.if_else(pc.equal(zone, "Z"), local, with_offset))
+    values = pc.cast(utc, US)
+    year = pc.year(values)
+    in_range = pc.and_(pc.greater_equal(year, 1), pc.less_equal(year, 9999))
+    return pc.if_else(pc.fill_null(in_range, False), values, pa.scalar(None, US))
 
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad.append((row.number, f"expected {row.expected_columns} fields, found {row.actual_columns}: {row.text}"))
-        return "skip"
 
-    reader = pacsv.open_csv(
-        str(data) if isinstance(data, Path) else pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
-        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(source.column_names, pa.string()),
-                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
-    )
-    for batch in reader:
-        yield pa.Table.from_batches([batch])
-
-
-def _jsonl_batches(data: bytes | Path, source: Source) -> Iterator[pa.Table]:
-    try:
-        table = pajson.read_json(str(data) if isinstance(data, Path) else io.BytesIO(data))
-    except pa.ArrowInvalid as exc:
-        raise RejectedFile(f"not JSON lines: {exc}") from exc
-    missing = [c for c in source.column_names if c not in table.column_names]
-    if missing and table.num_rows:
-        raise RejectedFile(f"fields {missing} missing from every record (schema {source.column_names})")
-    yield pa.table({c: pc.cast(table[c], pa.string()) for c in source.column_names})
-
-
-def _parse(column: pa.ChunkedArray, kind: str) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+def _parse(column: pa.ChunkedArray, kind: str, timezone: str) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
     """(typed values, ok mask) for one text column; empty text is null."""
     text = pc.utf8_trim_whitespace(column)
     present = pc.not_equal(text, "")
     if kind == "text":
-        return pc.if_else(present, text, pa.scalar(None, pa.string())), pa.scalar(True)
+        ok = pc.invert(pc.match_substring(text, "\x00"))  # JSON's \u0000: PostgreSQL text cannot hold it
+        return pc.if_else(present, text, pa.scalar(None, pa.string())), ok
     if kind in ("int", "decimal"):
         ok = pc.match_substring_regex(text, INT if kind == "int" else DECIMAL)
         safe = pc.if_else(ok, text, "0")
         values = pc.cast(safe, pa.int64() if kind == "int" else pa.decimal128(18, 4))
         return pc.if_else(ok, values, pa.scalar(None, values.type)), pc.or_(ok, pc.invert(present))
-    if kind == "date":
-        parsed = pc.strptime(text, format=DATE_FORMAT, unit="s", error_is_null=True)
-        values = pc.cast(parsed, pa.date32())
-    else:
-        values = pc.strptime(text, format=TIMESTAMP_FORMATS[0], unit="s", error_is_null=True)
-        alt = pc.strptime(text, format=TIMESTAMP_FORMATS[1], unit="s", error_is_null=True)
-        values = pc.coalesce(values, alt)
+    values = pc.cast(_strict(text, DATE, "%Y-%m-%d"), pa.date32()) if kind == "date" else _timestamps(text, timezone)
     return values, pc.or_(pc.is_valid(values), pc.invert(present))
 
 
-def _check(raw: pa.Table, source: Source, first_row: int) -> tuple[pa.Table, pa.Table]:
-    """(typed valid rows, rejected raw rows with reasons) of one batch of text rows."""
-    n = raw.num_rows
-    row_numbers = pa.array(range(first_row, first_row + n), pa.int64())
-    typed, reason = {}, pa.array([""] * n, pa.string())
+def _check(raw: pa.Table, rows: pa.Array, source: Source, timezone: str) -> tuple[pa.Table, pa.Table]:
+    """(typed valid rows, rejected raw rows with reasons) of one batch of text rows numbered `rows`."""
+    typed, reason = {}, pa.array([""] * raw.num_rows, pa.string())
     for col in source.columns:
-        values, ok = _parse(raw[col.name], col.type)
+        values, ok = _parse(raw[col.name], col.type, timezone)
         typed[col.name] = values
         problem = pc.if_else(ok, "", f"{col.name}: not a valid {col.type}; ")
         if col.required:
@@ -117,29 +129,40 @@ def _check(raw: pa.Table, source: Source, first_row: int) -> tuple[pa.Table, pa.
             problem = pc.if_else(pc.and_(missing, ok), f"{col.name}: required but empty; ", problem)
         reason = pc.binary_join_element_wise(reason, problem, "")
     bad = pc.not_equal(reason, "")
-    valid = pa.table({**{c: typed[c] for c in source.column_names}, "_row": row_numbers}).filter(pc.invert(bad))
-    rejected = raw.append_column("_row", row_numbers).append_column("_reason", pc.utf8_rtrim(reason, "; ")).filter(bad)
+    valid = pa.table({**{c: typed[c] for c in source.column_names}, "_row": rows}).filter(pc.invert(bad))
+    rejected = raw.append_column("_row", rows).append_column("_reason", pc.utf8_rtrim(reason, "; ")).filter(bad)
     return valid, rejected
 
 
-def validate(data: bytes | Path, source: Source) -> Validated:
-    """Check every row against the source's schema, a block at a time; raises RejectedFile for a file
-    that is wrong whole. `data` is the file's bytes or its path (streamed: memory stays flat)."""
-    unsplittable: list[tuple[int, str]] = []
-    batches = _csv_batches(data, source, unsplittable) if source.format == "csv" else _jsonl_batches(data, source)
-    valid, rejected, rows = [], [], 0
-    for raw in batches:
-        good, bad = _check(raw, source, rows + 1)
-        rows += raw.num_rows
+def _unreadable(lines: list[tuple[int, str]], source: Source) -> pa.Table:
+    """Rejected rows for lines that never became rows: no values, the line and reason only."""
+    return pa.table({**{c: pa.array([None] * len(lines), pa.string()) for c in source.column_names},
+                     "_row": pa.array([n for n, _ in lines], pa.int64()),
+                     "_reason": pa.array([why for _, why in lines], pa.string())})
+
+
+def _reader(source: Source) -> type:
+    return {"csv": csv_rows, "jsonl": jsonl_rows}[source.format]
+
+
+def validate(data: bytes | Path, source: Source, timezone: str = "UTC") -> Validated:
+    """Check every row against the source's schema, a block at a time; raises RejectedFile for a file that is
+    wrong whole. `data` is the file's bytes or its path (streamed: memory stays flat); `timezone` is the
+    tenant's, for timestamps delivered without an offset."""
+    batches: Iterator[TextRows] = _reader(source)(data, source)
+    valid, rejected, rows_in, last, ignored = [], [], 0, 0, Counter()
+    for batch in batches:
+        numbers = pa.array(batch.rows, pa.int64())
+        good, bad = _check(batch.table, numbers, source, timezone)
         valid.append(good)
-        if bad.num_rows:
-            rejected.append(bad)
-    if unsplittable:
-        rejected.append(pa.table({
-            **{c: pa.array([None] * len(unsplittable), pa.string()) for c in source.column_names},
-            "_row": pa.array([r for r, _ in unsplittable], pa.int64()),
-            "_reason": pa.array([why for _, why in unsplittable], pa.string())}))
-    empty = _check(pa.table({c: pa.array([], pa.string()) for c in source.column_names}), source, 1)
+        for table in (bad, _unreadable(batch.rejected, source)):
+            if table.num_rows:
+                rejected.append(table)
+        rows_in += batch.table.num_rows + len(batch.rejected)
+        last = max(last, batch.rows[-1] if len(batch.rows) else 0, max((n for n, _ in batch.rejected), default=0))
+        ignored.update(batch.ignored)
+    empty = _check(pa.table({c: pa.array([], pa.string()) for c in source.column_names}),
+                   pa.array([], pa.int64()), source, timezone)
     return Validated(valid=pa.concat_tables(valid) if valid else empty[0],
-                     rejected=pa.concat_tables(rejected) if rejected else empty[1],
-                     rows_in=rows + len(unsplittable))
+                     rejected=pa.concat_tables(rejected).sort_by("_row") if rejected else empty[1],
+                     rows_in=rows_in, last_row=last, ignored_fields=dict(ignored))
