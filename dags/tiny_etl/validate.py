@@ -71,8 +71,55 @@ def _micros(digits: pa.ChunkedArray, width: int) -> pa.ChunkedArray:
     return pc.cast(pc.if_else(pc.equal(digits, ""), "0", padded), pa.int64())
 
 
+def _cast(text: pa.ChunkedArray, shaped: pa.ChunkedArray, placeholder: str, kind: pa.DataType) -> pa.ChunkedArray:
+    """Arrow's ISO 8601 cast (strict, fast) of the shaped values; raises ArrowInvalid if any is not a real time."""
+    return pc.cast(pc.if_else(shaped, text, placeholder), kind)
+
+
+def _in_years(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Values in years 1 to 9999 (PostgreSQL has no year 0), others null."""
+    year = pc.year(values)
+    ok = pc.fill_null(pc.and_(pc.greater_equal(year, 1), pc.less_equal(year, 9999)), False)
+    return pc.if_else(ok, values, pa.scalar(None, values.type))
+
+
+def _dates(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    shaped = pc.match_substring_regex(text, DATE)
+    try:
+        values = _cast(text, shaped, "1970-01-01", pa.date32())
+    except pa.ArrowInvalid:  # an impossible day somewhere in the block: the slower check finds which
+        return _in_years(pc.cast(_strict(text, DATE, "%Y-%m-%d"), pa.date32()))
+    return _in_years(pc.if_else(shaped, values, pa.scalar(None, pa.date32())))
+
+
 def _timestamps(text: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray:
-    """Timestamps in UTC (null where invalid); see the module's docstring."""
+    """Timestamps in UTC (null where invalid); see the module's docstring. The usual block casts at once;
+    a block with an impossible value takes the component-wise path."""
+    shaped = pc.match_substring_regex(text, TIMESTAMP)
+    zoned = pc.and_(shaped, pc.match_substring_regex(text, r"(Z|[+-][0-9]{2}:?[0-9]{2})$"))
+    try:
+        local = _cast(text, pc.and_(shaped, pc.invert(zoned)), "1970-01-01T00:00:00", pa.timestamp("us"))
+        utc = _cast(text, zoned, "1970-01-01T00:00:00Z", US) if pc.any(zoned).as_py() else None
+    except pa.ArrowInvalid:
+        return _timestamps_strict(text, timezone)
+    naive = _from_wall_clock(pc.cast(local, pa.int64()), timezone)
+    values = pc.cast(naive, US) if utc is None else pc.if_else(zoned, utc, pc.cast(naive, US))
+    return _in_years(pc.if_else(shaped, values, pa.scalar(None, US)))
+
+
+def _from_wall_clock(local: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray:
+    """Microseconds of wall-clock time in `timezone` as microseconds since the epoch in UTC (null: a time the
+    clock skipped at a daylight-saving change; a time it showed twice is the first of the two)."""
+    if timezone == "UTC":
+        return local
+    wall = pc.cast(local, pa.timestamp("us"))
+    first = pc.assume_timezone(wall, timezone=timezone, ambiguous="earliest", nonexistent="earliest")
+    after = pc.assume_timezone(wall, timezone=timezone, ambiguous="earliest", nonexistent="latest")
+    return pc.if_else(pc.equal(first, after), pc.cast(first, pa.int64()), pa.scalar(None, pa.int64()))
+
+
+def _timestamps_strict(text: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray:
+    """Timestamps in UTC, value by value from their parts: an impossible one is null, not the whole block."""
     parts = pc.extract_regex(pc.if_else(pc.match_substring_regex(text, TIMESTAMP), text, ""), pattern=TIMESTAMP)
     part = {name: pc.fill_null(pc.struct_field(parts, name), "") for name in ("day", "hm", "sec", "frac", "zone")}
     seconds = pc.if_else(pc.equal(part["sec"], ""), "00", part["sec"])
@@ -87,18 +134,9 @@ def _timestamps(text: pa.ChunkedArray, timezone: str) -> pa.ChunkedArray:
     signed = pc.if_else(pc.starts_with(zone, "-"), pc.negate(minutes), minutes)
     with_offset = pc.if_else(offset_ok, pc.subtract(local, pc.multiply(signed, MICROS_PER_MINUTE)),
                              pa.scalar(None, pa.int64()))
-    if timezone == "UTC":
-        naive = local
-    else:  # the tenant's wall clock: a time skipped by a daylight-saving change has no instant
-        wall = pc.cast(local, pa.timestamp("us"))
-        first = pc.assume_timezone(wall, timezone=timezone, ambiguous="earliest", nonexistent="earliest")
-        after = pc.assume_timezone(wall, timezone=timezone, ambiguous="earliest", nonexistent="latest")
-        naive = pc.if_else(pc.equal(first, after), pc.cast(first, pa.int64()), pa.scalar(None, pa.int64()))
+    naive = _from_wall_clock(local, timezone)
     utc = pc.if_else(pc.equal(zone, ""), naive, pc.if_else(pc.equal(zone, "Z"), local, with_offset))
-    values = pc.cast(utc, US)
-    year = pc.year(values)
-    in_range = pc.and_(pc.greater_equal(year, 1), pc.less_equal(year, 9999))
-    return pc.if_else(pc.fill_null(in_range, False), values, pa.scalar(None, US))
+    return _in_years(pc.cast(utc, US))
 
 
 def _parse(column: pa.ChunkedArray, kind: str, timezone: str) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
@@ -113,7 +151,7 @@ def _parse(column: pa.ChunkedArray, kind: str, timezone: str) -> tuple[pa.Chunke
         safe = pc.if_else(ok, text, "0")
         values = pc.cast(safe, pa.int64() if kind == "int" else pa.decimal128(18, 4))
         return pc.if_else(ok, values, pa.scalar(None, values.type)), pc.or_(ok, pc.invert(present))
-    values = pc.cast(_strict(text, DATE, "%Y-%m-%d"), pa.date32()) if kind == "date" else _timestamps(text, timezone)
+    values = _dates(text) if kind == "date" else _timestamps(text, timezone)
     return values, pc.or_(pc.is_valid(values), pc.invert(present))
 
 
