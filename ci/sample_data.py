@@ -52,15 +52,17 @@ def acme_orders_csv(ds: dt.date, rows: int, seed: int = 7, bad: int = 4, duplica
     return ("\n".join(lines) + "\n").encode()
 
 
-def globex_shipments_jsonl(ds: dt.date, rows: int, seed: int = 7, bad: int = 2) -> bytes:
-    """globex's shipments for a day as JSON lines, with `bad` bad records."""
+def globex_shipments_jsonl(ds: dt.date, rows: int, seed: int = 7, bad: int = 2, numbers: bool = False) -> bytes:
+    """globex's shipments for a day as JSON lines, with `bad` bad records; `numbers`: weights and prices as
+    JSON numbers (12.5) rather than strings ("12.5"), as many exporters write them."""
     rng = _rng(seed, ds, "globex")
     base = int(ds.strftime("%Y%m%d")) * 1_000_000
     out = []
     for i in range(rows):
+        weight, cost = f"{rng.randrange(1, 50_000) / 10:.1f}", f"{rng.randrange(5, 300) / 100:.2f}"
         out.append({"shipment_id": base + i, "shipped_on": ds.isoformat(), "origin": rng.choice(CITIES),
-                    "destination": rng.choice(CITIES), "weight_kg": f"{rng.randrange(1, 50_000) / 10:.1f}",
-                    "cost_per_kg": f"{rng.randrange(5, 300) / 100:.2f}"})
+                    "destination": rng.choice(CITIES), "weight_kg": float(weight) if numbers else weight,
+                    "cost_per_kg": float(cost) if numbers else cost})
     broken = [
         {"shipment_id": base + rows, "shipped_on": "31/12/2026", "origin": "Hamburg", "destination": "Genoa",
          "weight_kg": "10.0", "cost_per_kg": "0.50"},                                  # date in the wrong format
@@ -78,4 +80,13 @@ def sample_day(ds: dt.date, rows: int = 200, seed: int = 7) -> list[RawFile]:
         RawFile(f"raw/acme/{ds}/orders-2.csv",
                 b"id;customer;when;what\n1;2;3;4\n", 0, 0, 0, rejected_whole=True),  # wrong header: whole file
         RawFile(f"raw/globex/{ds}/shipments-1.jsonl", globex_shipments_jsonl(ds, rows, seed), rows, 2, 0),
+    ]
+
+
+def clean_day(ds: dt.date, rows: int = 200, seed: int = 7) -> list[RawFile]:
+    """A day with nothing wrong in it, for both tenants: every row must load (JSON numbers, ISO dates)."""
+    return [
+        RawFile(f"raw/acme/{ds}/orders-1.csv", acme_orders_csv(ds, rows, seed, bad=0, duplicates=0), rows, 0, 0),
+        RawFile(f"raw/globex/{ds}/shipments-1.jsonl", globex_shipments_jsonl(ds, rows, seed, bad=0, numbers=True),
+                rows, 0, 0),
     ]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
 
 import pendulum
 import pytest
 
 from ci.dag_integrity import load_dag_file
 from ci.paths import DAGS
-from ci.sample_data import sample_day
+from ci.sample_data import acme_orders_csv, clean_day, sample_day
 
 DAY = dt.date(2026, 11, 24)
 ROWS = 200
@@ -108,3 +110,45 @@ def test_analytics_builds_daily_totals(first_runs, seeded):
                                     (DAY,))
     ((expected,),) = seeded.query("SELECT sum(quantity * unit_price) FROM tenant_acme.orders WHERE ds = %s", (DAY,))
     assert rows == ROWS and total == expected
+
+
+# --- real deliveries (issue 14): clean days load whole, bad bytes cost one row ---------------------------
+
+CLEAN_DAY = dt.date(2026, 11, 25)
+BYTES_DAY = dt.date(2026, 11, 26)
+
+
+def test_a_clean_day_of_each_tenant_loads_whole(services):
+    for raw in clean_day(CLEAN_DAY, rows=ROWS):
+        services.put(raw.key, raw.body)
+    assert run_dag("tenant_etl__acme", "tenant_etl.py", CLEAN_DAY).state == "success"
+    assert run_dag("tenant_etl__globex", "tenant_etl.py", CLEAN_DAY).state == "success"
+    runs = services.query("SELECT tenant, rows_in, rows_loaded, rows_quarantined, files_rejected FROM etl.etl_runs "
+                          "WHERE ds = %s ORDER BY tenant", (CLEAN_DAY,))
+    assert runs == [("acme", ROWS, ROWS, 0, 0), ("globex", ROWS, ROWS, 0, 0)]
+    assert services.keys(f"quarantine/acme/{CLEAN_DAY}/") == services.keys(f"quarantine/globex/{CLEAN_DAY}/") == []
+    # JSON numbers are the exact decimals delivered; the ISO dates are the day's
+    first = json.loads(clean_day(CLEAN_DAY, rows=1)[1].body.splitlines()[0], parse_float=Decimal)
+    assert services.query("SELECT shipped_on, weight_kg, cost_per_kg FROM tenant_globex.shipments WHERE shipment_id "
+                          "= %s", (first["shipment_id"],)) == [(CLEAN_DAY, first["weight_kg"], first["cost_per_kg"])]
+
+
+def test_a_latin1_byte_quarantines_its_row_and_the_good_rows_load(services):
+    good = acme_orders_csv(BYTES_DAY, rows=10, bad=0, duplicates=0)
+    lines = good.splitlines(keepends=True)
+    fields = lines[3].split(b",")
+    fields[3] = b"Caf\xe9"  # the product, in Latin-1
+    bad_line = b",".join(fields)
+    services.put(f"raw/acme/{BYTES_DAY}/orders-1.csv", b"".join([*lines[:3], bad_line, *lines[4:]]))
+    assert run_dag("tenant_etl__acme", "tenant_etl.py", BYTES_DAY).state == "success"
+    assert services.query("SELECT rows_in, rows_loaded, rows_quarantined, status FROM etl.etl_runs WHERE tenant = "
+                          "'acme' AND ds = %s", (BYTES_DAY,)) == [(10, 9, 1, "ok")]
+    rejected = services.get(f"quarantine/acme/{BYTES_DAY}/orders/orders-1.csv.rejected-rows.csv").decode()
+    offset = len(b"".join(lines[:3])) + bad_line.index(b"\xe9")
+    assert f"line 4, byte offset {offset}: not valid utf-8 (byte 0xe9)" in rejected
+
+
+def test_timestamps_are_stored_in_utc(first_runs, services):
+    (kind,) = services.query("SELECT data_type FROM information_schema.columns WHERE table_schema = 'tenant_acme' "
+                             "AND table_name = 'orders' AND column_name = 'ordered_at'")
+    assert kind == ("timestamp with time zone",)
