@@ -59,3 +59,27 @@ def test_failed_load_changes_nothing_and_retry_succeeds(services):
         assert after != before and len(after) == 5_000
     finally:
         conn.close()
+
+
+def test_a_table_from_before_utc_timestamps_is_upgraded_in_place(services):
+    """Tables created when timestamps were stored without a zone (their values were UTC) become timestamptz
+    on the next load, keeping every earlier day's instants."""
+    import dataclasses
+
+    legacy = dataclasses.replace(TENANT, tenant="legacy")
+    with services.connect() as conn, conn.cursor() as cur:
+        cur.execute("CREATE SCHEMA tenant_legacy; CREATE TABLE tenant_legacy.orders (order_id bigint NOT NULL, "
+                    "customer_id bigint NOT NULL, ordered_at timestamp NOT NULL, product text NOT NULL, quantity "
+                    "bigint NOT NULL, unit_price numeric(19,4) NOT NULL, country text, total numeric, ds date NOT "
+                    "NULL, PRIMARY KEY (order_id, ds)) PARTITION BY LIST (ds); CREATE TABLE tenant_legacy.orders_old "
+                    "PARTITION OF tenant_legacy.orders FOR VALUES IN ('2026-11-01'); INSERT INTO tenant_legacy.orders "
+                    "VALUES (1, 1, '2026-11-01 10:00:00', 'tea', 1, 1, 'DE', 1, '2026-11-01')")
+    conn = psycopg2.connect(services.dsn)
+    try:
+        replace_day(conn, legacy, SOURCE, DAY, rows_for(3))
+    finally:
+        conn.close()
+    assert services.query("SELECT data_type FROM information_schema.columns WHERE table_schema = 'tenant_legacy' "
+                          "AND table_name = 'orders' AND column_name = 'ordered_at'") == [("timestamp with time zone",)]
+    assert services.query("SELECT ordered_at FROM tenant_legacy.orders WHERE ds = '2026-11-01'") == [
+        (dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC),)]
