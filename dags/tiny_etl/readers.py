@@ -154,20 +154,26 @@ def _kind(value: object) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean"}.get(type(value), "number")
 
 
+# One decoder for every line (json.loads with options builds a new one per call): numbers stay text.
+_DECODER = json.JSONDecoder(parse_int=str, parse_float=_plain_number, parse_constant=_no_constant,
+                            object_pairs_hook=_unique_object)
+
+
 def _record(line: str, names: list[str], ignored: Counter) -> tuple[list[str] | None, str]:
     """(the record's values in schema order, "") or (None, why the line is not a row)."""
     try:
-        value = json.loads(line, parse_int=str, parse_float=_plain_number, parse_constant=_no_constant,
-                           object_pairs_hook=_unique_object)
+        value = _DECODER.decode(line)
     except _DuplicateField as exc:
         return None, f"field {shown(str(exc))!r} appears twice"
     except (ValueError, RecursionError) as exc:
         return None, f"not valid JSON ({exc})"
     if not isinstance(value, dict):
         return None, f"a JSON {_kind(value) if value is not None else 'null'}, not an object"
-    out = []
+    out, known = [], 0
     for name in names:
         item = value.get(name)
+        if name in value:
+            known += 1
         if item is None:
             out.append("")
         elif isinstance(item, str):
@@ -182,7 +188,7 @@ def _record(line: str, names: list[str], ignored: Counter) -> tuple[list[str] | 
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 return None, f"{name}: a lone UTF-16 surrogate escape, which is not text"
-    if len(value) > sum(1 for n in names if n in value):
+    if len(value) > known:
         ignored.update(shown(k) for k in value if k not in names)
     return out, ""
 
