@@ -83,7 +83,21 @@ class AirflowApi:
 
     def unpause(self, dag_id: str) -> dict:
         """Unpause one DAG (its schedule runs from then on too)."""
-        return self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        return self.set_paused(dag_id, False)
+
+    def set_paused(self, dag_id: str, paused: bool) -> dict:
+        """Pause or unpause one DAG."""
+        return self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": paused})
+
+    def dag_details(self, dag_id: str) -> dict:
+        """One DAG's details: its DagModel (is_paused, ...) and the latest parsed version's arguments
+        (is_paused_upon_creation, catchup, ...; null when the file does not set them)."""
+        return self.call("GET", f"/dags/{dag_id}/details")
+
+    def dag_runs(self, dag_id: str, run_type: str | None = None) -> list[dict]:
+        """The DAG's runs (of one run_type: scheduled, manual, asset_triggered, backfill), newest first."""
+        params = {"order_by": "-run_after", **({"run_type": run_type} if run_type else {})}
+        return list(self._pages(f"/dags/{dag_id}/dagRuns", "dag_runs", params))
 
     def start_run(self, dag_id: str, run_id: str, day: dt.date) -> dict:
         """Start one run whose `ds` is day, leaving the DAG's paused flag as it is (a paused DAG's run waits)."""

@@ -4,6 +4,10 @@ Objects are laid out as `raw/<tenant>/<YYYY-MM-DD>/<file>` in the bucket named b
 `raw_bucket`. The summary is returned as the DAG's XCom and logged; keys that break the layout are
 listed so a mis-configured uploader is seen the same day. The S3 connection is `aws_default`, which comes
 from the environment or the secrets backend (never from code).
+
+A platform DAG that is meant to run every day: it is created unpaused (`is_paused_upon_creation=False`),
+`make deploy` unpauses it if it was paused, and `make verify` checks it. Pause it in the UI for a while if
+you must; the next deploy unpauses it again.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ AWS_CONN_ID = "aws_default"
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=False,
     max_active_runs=1,
     tags=["platform", "s3", "inventory"],
     default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(minutes=5)},

@@ -3,6 +3,10 @@ when any of the tenant's warehouse tables is updated (Airflow assets from tenant
 
 For each day loaded it rebuilds `analytics.daily_totals` (tenant, source, day, rows, sum of the source's
 first derived column) in one transaction, so re-runs replace rather than add.
+
+Paused like the tenant's ETL DAG: unpaused for an `active` tenant (the default), paused for an inactive one
+(`is_paused_upon_creation`, kept in step by `make deploy`, checked by `make verify`). Airflow queues an asset
+update only for consumers that are unpaused when it happens: updates while paused start no run later.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ def build(tenant: Tenant) -> DAG:
         schedule=[source_asset(tenant, s) for s in tenant.sources],
         start_date=tenant.start_datetime,
         catchup=False,
+        is_paused_upon_creation=not tenant.active,
         max_active_runs=1,
         tags=["analytics", f"tenant:{tenant.tenant}"],
         default_args=tenant.default_args,

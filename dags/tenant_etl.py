@@ -5,6 +5,12 @@ transform (dedupe on the key, derived columns) → load (COPY and swap the day's
 transaction) → check quality and record the run in etl.etl_runs. The load updates the asset
 `warehouse://tenant_<tenant>/<table>`, which starts the tenant's analytics DAG.
 A tenant file that does not parse is skipped here (its error is logged) and fails `make unit`.
+
+Paused or running: the DAG of an `active` tenant (the default) is created unpaused, an inactive tenant's
+paused (`is_paused_upon_creation`); `make deploy` sets an existing DAG's flag to match its tenant file and
+`make verify` checks it. The schedule is a cron trigger (Airflow 3's default for a cron string) with
+catchup off: once unpaused, a DAG that has not run the most recent tick yet runs it at once, as a
+*scheduled* run whose `ds` is that tick's day, then one run per tick; missed older ticks are not run.
 """
 
 from __future__ import annotations
@@ -69,6 +75,7 @@ def build(tenant: Tenant) -> DAG:
         schedule=tenant.schedule,
         start_date=tenant.start_datetime,
         catchup=False,
+        is_paused_upon_creation=not tenant.active,
         max_active_runs=1,
         tags=["etl", f"tenant:{tenant.tenant}"],
         default_args=tenant.default_args,

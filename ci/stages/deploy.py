@@ -9,11 +9,12 @@ work tree on the local default).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import time
 from pathlib import Path
 
-from ci import bundle
+from ci import bundle, dag_states
 from ci.ansible import WORK, run_playbook_stage
 from ci.platform import Platform, load_for_stage
 from ci.runner import Stage, StepFailed
@@ -31,7 +32,9 @@ def deployed_file(env: str) -> Path:
 
 
 def deploy_bundle(stage: Stage, platform: Platform, artifact: bundle.Bundle | bundle.DevBundle) -> int:
-    """Run deploy.yml with a fetched, digest-checked bundle; record it for verify. 0 on success."""
+    """Run deploy.yml with a fetched, digest-checked bundle; record it for verify; for a commit's release, wait
+    for the DAG processor to parse it and pause or unpause each DAG as its file declares (ci.dag_states). A dev
+    release (`make dev`) waits for its parse itself and leaves paused flags alone. 0 on success."""
     extra = [f"dag_bundle_sha={artifact.sha}", f"dag_bundle_digest={artifact.digest}",
              f"dag_bundle_file={artifact.path}"]
     if artifact.release != artifact.sha:
@@ -42,7 +45,9 @@ def deploy_bundle(stage: Stage, platform: Platform, artifact: bundle.Bundle | bu
         {"sha": artifact.release, "sha256": artifact.digest,
          "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **artifact.deployed_fields()},
         indent=2) + "\n")
-    return 0
+    if isinstance(artifact, bundle.DevBundle):
+        return 0
+    return 0 if dag_states.apply_after_switch(stage, platform, artifact.path, dt.datetime.now(dt.UTC)) else 1
 
 
 def uncommitted_warning(sha: str, changes: list[bundle.Change]) -> str:

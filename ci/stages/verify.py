@@ -1,4 +1,5 @@
-"""`python -m ci verify --env ENV`: testinfra (tests/infra) against the environment's hosts."""
+"""`python -m ci verify --env ENV`: testinfra (tests/infra) against the environment's hosts, then each DAG
+paused or unpaused as its file declares (through the Airflow API)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ci import dag_states
 from ci.ansible import ANSIBLE_ENV, inventory_hosts, tool_path_env
 from ci.paths import ROOT, reports_dir
+from ci.platform import load_for_stage
 from ci.promotion import verified_file
 from ci.runner import Stage, StepFailed
 from ci.stages.configure import preflight
@@ -68,12 +71,15 @@ def record_result(env: str, passed: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """The infra suite; JUnit in reports/."""
+    """The infra suite and the DAGs' paused states; JUnit in reports/."""
     stage = Stage("verify")
     reason = preflight(args.env)
     if reason:
         return stage.refuse("preflight", reason)
     verified_file(args.env).unlink(missing_ok=True)
     if stage.call("hosts to verify", lambda: hosts_to_verify(ROOT / "inventory" / args.env)).ok:
-        record_result(args.env, infra_tests(stage, args.env))
+        passed = infra_tests(stage, args.env)
+        platform = load_for_stage(stage, args.env)
+        passed = platform is not None and dag_states.verify_step(stage, platform) and passed
+        record_result(args.env, passed)
     return stage.finish()

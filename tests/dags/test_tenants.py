@@ -25,3 +25,35 @@ def test_each_tenant_has_its_dags(path):
     tenant = load_tenant(path).tenant
     assert f"tenant_etl__{tenant}" in load_dag_file((DAGS / "tenant_etl.py").resolve()).dags
     assert f"tenant_analytics__{tenant}" in load_dag_file((DAGS / "tenant_analytics.py").resolve()).dags
+
+
+def _tenant_dags(folder) -> dict:
+    """dag_id -> DAG of tenant_etl.py and tenant_analytics.py parsed with the tenant files of folder."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    dags = {}
+    for name in ("tenant_etl.py", "tenant_analytics.py"):
+        bag = DagBag(dag_folder=str((DAGS / name).resolve()), load_op_links=False)
+        assert not bag.import_errors, bag.import_errors
+        dags.update(bag.dags)
+    return dags
+
+
+def test_an_inactive_tenants_dags_are_created_paused_and_an_active_ones_unpaused(tmp_path, monkeypatch):
+    acme = (DAGS / "tenants" / "acme.yml").read_text()
+    (tmp_path / "acme.yml").write_text(acme)  # active by default
+    (tmp_path / "dormant.yml").write_text(acme.replace("tenant: acme", "tenant: dormant") + "active: false\n")
+    monkeypatch.setenv("TINY_TENANTS_DIR", str(tmp_path))
+    declared = {dag_id: dag.is_paused_upon_creation for dag_id, dag in _tenant_dags(tmp_path).items()}
+    assert declared == {"tenant_etl__acme": False, "tenant_analytics__acme": False,
+                        "tenant_etl__dormant": True, "tenant_analytics__dormant": True}
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_each_tenants_dags_declare_the_state_of_its_file(path):
+    from ci.dag_integrity import load_dag_file
+
+    tenant = load_tenant(path)
+    for name, prefix in (("tenant_etl.py", "tenant_etl"), ("tenant_analytics.py", "tenant_analytics")):
+        dag = load_dag_file((DAGS / name).resolve()).dags[f"{prefix}__{tenant.tenant}"]
+        assert dag.is_paused_upon_creation is (not tenant.active)
