@@ -6,9 +6,10 @@ r"""`python -m bench`: the CI-loop figures, each with its baseline from the same
   pyproject.toml.
 - Lint + unit wall time (one run each): `python -m ci lint` and `python -m ci unit`, against the one-minute
   loop a data engineer expects from a push (ratio = measured / 60 s).
-- ETL load path (one run each): 1,000,000 generated rows through validate -> transform -> COPY + partition
-  swap, against `psql \copy` of the same final rows into the same kind of table (ratio; goal <= 2x), and the
-  ETL process's peak RSS (goal < 300 MB). BENCH_ETL_ROWS changes the row count.
+- ETL load path (one run each, for a CSV day of acme's and a JSON-lines day of globex's): 1,000,000 generated
+  rows through validate -> transform -> COPY + partition swap, against `psql \copy` of the same final rows into
+  the same kind of table (ratio; goal <= 2x), and the ETL process's peak RSS (goal < 300 MB).
+  BENCH_ETL_ROWS changes the row count of both.
 - Provision (one cold run, one re-run): `python -m ci provision --env local` on a private local cloud
   (ratio = re-run / cold).
 - Hosts (bench/hosts.py, one run each; BENCH_HOSTS=0 skips it, about 20 minutes): cold and warm pipeline
@@ -103,6 +104,15 @@ def loop_figure() -> dict:
             "target_seconds": PUSH_LOOP.limit, "ratio": total / PUSH_LOOP.limit}
 
 
+def print_etl(etl: dict) -> None:
+    """One ETL case's figures: seconds by step, the plain COPY baseline and ratio, the peak RSS, each verdict."""
+    print(f"  etl {etl['etl_seconds']:.2f}s (validate {etl['steps']['validate']:.2f}, transform "
+          f"{etl['steps']['transform']:.2f}, load {etl['steps']['load']:.2f}; {etl['rows'] / etl['etl_seconds']:,.0f} "
+          f"rows/s); plain copy {etl['plain_copy_seconds']:.2f}s; ratio {etl['ratio']:.2f}x "
+          f"({ETL_RATIO.verdict(etl['ratio'])}); peak RSS {etl['peak_rss_mb']:.0f} MB "
+          f"({ETL_PEAK_RSS.verdict(etl['peak_rss_mb'])})", flush=True)
+
+
 def provision_figure() -> dict:
     """Cold provision and the idempotent re-run on a private local cloud (its own moto, port, outputs)."""
     with tempfile.TemporaryDirectory(prefix="bench-localcloud-") as tmp:
@@ -147,18 +157,19 @@ def main() -> int:
     print("\nlint + unit wall time vs the one-minute push loop")
     print(f"  lint {loop['lint_seconds']:.1f}s + unit {loop['unit_seconds']:.1f}s = {loop['total_seconds']:.1f}s; "
           f"target {loop['target_seconds']:.0f}s; ratio {loop['ratio']:.2f}x")
-    etl = load_figure(run["settings"]["BENCH_ETL_ROWS"])
+    etl = load_figure(run["settings"]["BENCH_ETL_ROWS"], "csv")
     print(f"\nETL load path, {etl['rows']:,} rows: validate -> transform -> COPY + swap vs psql \\copy")
-    print(f"  etl {etl['etl_seconds']:.2f}s (validate {etl['steps']['validate']:.2f}, transform "
-          f"{etl['steps']['transform']:.2f}, load {etl['steps']['load']:.2f}); plain copy "
-          f"{etl['plain_copy_seconds']:.2f}s; ratio {etl['ratio']:.2f}x ({ETL_RATIO.verdict(etl['ratio'])}); "
-          f"peak RSS {etl['peak_rss_mb']:.0f} MB ({ETL_PEAK_RSS.verdict(etl['peak_rss_mb'])})")
+    print_etl(etl)
+    etl_jsonl = load_figure(run["settings"]["BENCH_ETL_ROWS"], "jsonl")
+    print(f"\nETL load path, JSON lines ({etl_jsonl['tenant']}), {etl_jsonl['rows']:,} rows: validate -> transform "
+          "-> COPY + swap vs psql \\copy")
+    print_etl(etl_jsonl)
     prov = provision_figure()
     print("\nprovision (local cloud): cold vs re-run")
     print(f"  cold {prov['cold_seconds']:.1f}s (changed={prov['cold_changed']}); re-run {prov['rerun_seconds']:.1f}s "
           f"(changed={prov['rerun_changed']}); ratio {prov['ratio']:.2f}x")
     results = {"run": run, "goals": goals_record(settings().dag_parse_budget_seconds), "dag_parse": parse,
-               "push_loop": loop, "etl_load": etl, "provision": prov}
+               "push_loop": loop, "etl_load": etl, "etl_load_jsonl": etl_jsonl, "provision": prov}
     if hosts != "0":
         results["hosts"] = hosts_figures()
         print(render_hosts(results["hosts"]))

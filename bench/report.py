@@ -53,21 +53,33 @@ def loop_row(results: dict) -> tuple[str, ...]:
             "1 run each")
 
 
-def etl_rows(results: dict) -> list[tuple[str, ...]]:
-    """The ETL path against `psql \\copy` of the same rows, and the ETL process's peak RSS."""
-    etl = results["etl_load"]
+def _etl_case_rows(results: dict, etl: dict, label: str = "ETL", rate: bool = False) -> list[tuple[str, ...]]:
+    """One ETL case: its path against `psql \\copy` of the same rows (with rows/s if `rate`), and its process's
+    peak RSS."""
     steps = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in etl["steps"].items())
+    if rate:
+        steps += f"; {etl['rows'] / etl['etl_seconds']:,.0f} rows/s"
     ratio, rss = _goal(results, "etl_ratio"), _goal(results, "etl_peak_rss")
-    return [(f"ETL path, {etl['rows']:,} rows ({steps})",
+    return [(f"{label} path, {etl['rows']:,} rows ({steps})",
              f"{etl['etl_seconds']:.2f} s",
              f"`psql \\copy` {etl['plain_copy_seconds']:.2f} s",
              f"{etl['ratio']:.2f}x ({ratio.verdict(etl['ratio'])})",
              "1 run each"),
-            ("ETL process peak RSS (same run)",
+            (f"{label} process peak RSS (same run)",
              f"{etl['peak_rss_mb']:.0f} MB",
              f"goal {rss.text()}",
              f"{etl['peak_rss_mb'] / rss.limit:.2f}x ({rss.verdict(etl['peak_rss_mb'])})",
              "1 run")]
+
+
+def etl_rows(results: dict) -> list[tuple[str, ...]]:
+    """The ETL path against `psql \\copy` of the same rows, and the ETL process's peak RSS: the CSV day, then
+    (in runs that measured it) the JSON-lines day, each against its own baseline."""
+    rows = _etl_case_rows(results, results["etl_load"])
+    if "etl_load_jsonl" in results:
+        jsonl = results["etl_load_jsonl"]
+        rows += _etl_case_rows(results, jsonl, f"JSON-lines ETL ({jsonl['tenant']})", rate=True)
+    return rows
 
 
 def provision_row(results: dict) -> tuple[str, ...]:

@@ -178,3 +178,29 @@ def test_the_readme_table_is_the_last_runs_markdown():
     table = render_markdown(results).strip()
     assert table.startswith("`make bench` run of ") and "| figure | measured |" in table
     assert table in (ROOT / "README.md").read_text(), "README's benchmark table differs from bench/last-run.json"
+
+
+def with_jsonl() -> dict:
+    results = copy.deepcopy(RESULTS)
+    results["etl_load_jsonl"] = {"format": "jsonl", "tenant": "globex", "rows": 1000000, "etl_seconds": 8.0,
+                                 "steps": {"validate": 5.0, "transform": 0.5, "load": 2.5},
+                                 "plain_copy_seconds": 2.5, "ratio": 8.0 / 2.5, "peak_rss_mb": 250.0,
+                                 "rows_loaded": 1000000, "peak_rss_by_step_mb": {}}
+    return results
+
+
+def test_the_json_lines_day_has_its_own_rows_beside_the_csv_rows():
+    _, rows = table(render_markdown(with_jsonl()))
+    assert len(rows) == 6 + 2
+    path = row(rows, "JSON-lines ETL (globex) path, 1,000,000 rows")
+    assert path["measured"] == "8.00 s"
+    assert path["baseline / goal"] == "`psql \\copy` 2.50 s"
+    assert path["ratio"] == "3.20x (goal <= 2x: missed)"
+    assert path["runs"] == "1 run each"
+    (figure,) = [f for f in rows if f.startswith("JSON-lines ETL (globex) path")]
+    assert figure.endswith("(validate 5.00 s, transform 0.50 s, load 2.50 s; 125,000 rows/s)")
+    rss = row(rows, "JSON-lines ETL (globex) process peak RSS")
+    assert (rss["measured"], rss["ratio"]) == ("250 MB", "0.83x (goal < 300 MB: met)")
+    # The CSV rows are the same as in a run without the JSON-lines day.
+    assert row(rows, "ETL path, 1,000,000 rows") == row(table(render_markdown(RESULTS))[1], "ETL path, 1,000,000 rows")
+    assert row(rows, "ETL process peak RSS")["ratio"] == "1.31x (goal < 300 MB: missed)"
