@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 NPM_DIR := requirements/npm
 STAMPS := .cache/stamps
 
-.PHONY: help up down test suites lint unit integration seed localcloud provision aws-policy teardown power cost configure deploy dev run \
+.PHONY: help up down test suites lint unit etl-tests pipeline-tests seed localcloud provision aws-policy teardown power cost configure deploy dev run \
 	verify smoke rebuild rollback password promote-check promote bench venv tools clean distclean
 
 help: ## list the targets
@@ -37,10 +37,13 @@ test: ## make up, then the whole test suite (what .ci/run and CI run)
 	if [ -z "$$was_up" ] && [ -f inventory/local/localcloud.yml ]; then $(MAKE) --no-print-directory down || rc=1; fi; \
 	exit $$rc
 
-suites: lint unit up integration aws-policy ## make test without the final clean-up: up, then every suite
+suites: lint unit up etl-tests pipeline-tests aws-policy ## make test without the final clean-up: up, then every suite
 
-integration: venv tools ## tests/etl: ETL DAGs end to end (dag.test) against S3 (moto) and PostgreSQL
-	$(PY) -m ci integration --env $(ENV)
+etl-tests: venv tools ## tests/etl: the ETL DAGs end to end (dag.test) against S3 (moto) and PostgreSQL; minutes
+	$(PY) -m ci etl-tests --env $(ENV)
+
+pipeline-tests: venv tools ## tests/integration: the whole pipeline on the local default, promotion, faults, load
+	$(PY) -m ci pipeline-tests --env $(ENV) $(if $(K),-k "$(K)")
 
 seed: venv ## upload a day of sample raw files to ENV's raw bucket (DAY=YYYY-MM-DD)
 	$(PY) -m ci seed --env $(ENV) $(if $(DAY),--day $(DAY))

@@ -10,7 +10,9 @@ import sys
 STAGES = {
     "lint": ("lint", "ruff, yamllint, ansible-lint, Jenkinsfile checks, JJB render"),
     "unit": ("unit", "pytest over tests/unit and tests/dags (DAG integrity + DAG logic)"),
-    "integration": ("integration", "tests/etl: the ETL DAGs end to end against S3 (moto) and PostgreSQL"),
+    "etl-tests": ("etl_tests", "tests/etl: the ETL DAGs end to end against S3 (moto) and PostgreSQL, minutes"),
+    "pipeline-tests": ("pipeline_tests", "tests/integration: the whole pipeline on the local default, promotion, "
+                                         "security, faults, load"),
     "seed": ("seed", "upload a day of sample raw files to the environment's raw bucket"),
     "jenkins": ("jenkins", "Jenkins controller: sync jobs/, promote SHA --to ENV, status"),
     "jenkinsfile-check": ("jenkinsfile_check", "check Jenkinsfiles: Groovy 2.4 parse + declarative structure"),
