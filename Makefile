@@ -16,7 +16,8 @@ STAMPS := .cache/stamps
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-up: lint unit localcloud provision configure deploy verify smoke ## the whole pipeline on the local default
+UP_STAGES := localcloud provision configure deploy verify smoke
+up: lint unit $(UP_STAGES) ## the whole pipeline on the local default
 	@$(PY) -m ci localcloud info
 
 down: venv ## remove the local default: host containers, network, moto and the engine it started (by PID)
@@ -37,7 +38,8 @@ test: ## make up, then the whole test suite (what .ci/run and CI run)
 	if [ -z "$$was_up" ] && [ -f inventory/local/localcloud.yml ]; then $(MAKE) --no-print-directory down || rc=1; fi; \
 	exit $$rc
 
-suites: lint unit up etl-tests pipeline-tests aws-policy ## make test without the final clean-up: up, then every suite
+suites: venv ## make test without the final clean-up: up, then every suite, then the time of each
+	$(PY) -m ci suites lint unit "$(UP_STAGES)" etl-tests pipeline-tests aws-policy
 
 etl-tests: venv tools ## tests/etl: the ETL DAGs end to end (dag.test) against S3 (moto) and PostgreSQL; minutes
 	$(PY) -m ci etl-tests --env $(ENV)

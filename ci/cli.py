@@ -13,6 +13,7 @@ STAGES = {
     "etl-tests": ("etl_tests", "tests/etl: the ETL DAGs end to end against S3 (moto) and PostgreSQL, minutes"),
     "pipeline-tests": ("pipeline_tests", "tests/integration: the whole pipeline on the local default, promotion, "
                                          "security, faults, load"),
+    "suites": ("suites", "make test's suites in order, then the time of each beside the suite's budget"),
     "seed": ("seed", "upload a day of sample raw files to the environment's raw bucket"),
     "jenkins": ("jenkins", "Jenkins controller: sync jobs/, promote SHA --to ENV, status"),
     "jenkinsfile-check": ("jenkinsfile_check", "check Jenkinsfiles: Groovy 2.4 parse + declarative structure"),
