@@ -82,8 +82,8 @@ def validate_day(storage: Storage, tenant: Tenant, source: Source, ds: dt.date) 
             storage.put(_quarantine(tenant, source, ds, f"{name}.reason.txt"), f"{key}: {exc}\n".encode())
             continue
         counts["rows_in"] += checked.rows_in
-        for name, times in checked.ignored_fields.items():  # JSON fields the schema does not know
-            counts["fields_ignored"][name] = counts["fields_ignored"].get(name, 0) + times
+        for field, times in checked.ignored_fields.items():  # JSON fields the schema does not know
+            counts["fields_ignored"][field] = counts["fields_ignored"].get(field, 0) + times
         if checked.rejected.num_rows:
             counts["rows_quarantined"] += checked.rejected.num_rows
             storage.put(_quarantine(tenant, source, ds, f"{name}.rejected-rows.csv"), _csv(checked.rejected))

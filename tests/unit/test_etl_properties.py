@@ -83,9 +83,6 @@ TEXT = st.text(alphabet=ALPHABET, min_size=1, max_size=12)
 # `<that field>.rejected-rows.csv` (two such files of a day overwrite each other's). Strict: once fixed, the
 # example passes and fails as XPASS: then drop the mark and set CHECK_QUARANTINE_NAMES, so every property
 # checks the names too.
-QUARANTINE_NAME_BUG = pytest.mark.xfail(strict=True, reason="pipeline.validate_day: rejected rows stored under an "
-                                        "ignored JSON field's name instead of the raw file's")
-CHECK_QUARANTINE_NAMES = False
 TYPE_CHECKS = {"int": pa.types.is_integer, "decimal": pa.types.is_decimal, "date": pa.types.is_date,
                "timestamp": pa.types.is_timestamp,
                "text": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)}
@@ -163,8 +160,7 @@ def check_invariants(source: Source, out: Outcome) -> None:
     assert len(out.reasons) == counts["rows_quarantined"], (counts, out.reasons)
     assert all(r is not None and r.strip() for r in out.reasons), out.reasons
     assert len(out.file_reasons) == counts["files_rejected"]
-    if CHECK_QUARANTINE_NAMES:
-        assert not out.stray, f"rejected rows stored under no raw file's name: {out.stray}"
+    assert not out.stray, f"rejected rows stored under no raw file's name: {out.stray}"
     assert all(r.split(b": ", 1)[-1].strip() for r in out.file_reasons), out.file_reasons
     assert counts["files_rejected"] <= counts["files"]
     if counts["files_rejected"] == counts["files"]:
@@ -514,7 +510,6 @@ def test_the_same_byte_is_text_where_the_source_declares_cp1252():
     assert checked.valid.sort_by("_row")["product"].to_pylist()[2] == "Café"
 
 
-@QUARANTINE_NAME_BUG
 def test_two_deliveries_with_unknown_fields_keep_their_rejected_rows_apart():
     """Each file's rejected rows are quarantined beside that file, whatever fields the schema ignored."""
     tenant, source = SOURCES["globex"]
