@@ -32,6 +32,7 @@ class LineBlock:
     text: bytes                   # the good lines, UTF-8, each ending in b"\n" (a \r before it is kept)
     numbers: list[int] | range    # the good lines' 1-based numbers in the file
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    spanned: int = 0              # how many lines of the file the block covers (empty ones included)
 
     def lines(self) -> list[bytes]:
         """The good lines without their line endings."""
@@ -57,8 +58,9 @@ def _chunks(data: bytes | Path) -> Iterator[bytes]:
 
 def _is_plain(block: bytes) -> bool:
     """No empty line, no NUL, no \\r except before \\n: every line is a row as it is (the usual block)."""
-    return (b"\x00" not in block and not block.startswith((b"\n", b"\r\n")) and b"\n\n" not in block
-            and b"\n\r\n" not in block and block.count(b"\r") == block.count(b"\r\n"))
+    if b"\x00" in block or block.startswith((b"\n", b"\r\n")) or b"\n\n" in block:
+        return False
+    return b"\r" not in block or (b"\n\r\n" not in block and block.count(b"\r") == block.count(b"\r\n"))
 
 
 def _line_problem(line: bytes, encoding: str) -> tuple[int, str] | None:
@@ -84,9 +86,10 @@ def _decode_block(block: bytes, encoding: str, first_line: int, offset: int) -> 
         else:
             count = block.count(b"\n")
             return LineBlock(block if encoding == "utf-8" else text.encode("utf-8"),
-                             range(first_line, first_line + count))
+                             range(first_line, first_line + count), spanned=count)
     good, numbers, rejected, start = [], [], [], offset
-    for number, raw in enumerate(block.split(b"\n")[:-1], start=first_line):
+    raws = block.split(b"\n")[:-1]
+    for number, raw in enumerate(raws, start=first_line):
         line = raw.removesuffix(b"\r")
         problem = _line_problem(line, encoding) if line else None
         if problem:
@@ -96,7 +99,7 @@ def _decode_block(block: bytes, encoding: str, first_line: int, offset: int) -> 
             good.append(raw if encoding == "utf-8" else line.decode(encoding).encode("utf-8"))
             numbers.append(number)
         start += len(raw) + 1
-    return LineBlock(b"".join(g + b"\n" for g in good), numbers, rejected)
+    return LineBlock(b"".join(g + b"\n" for g in good), numbers, rejected, len(raws))
 
 
 def line_blocks(data: bytes | Path, encoding: str = "utf-8") -> Iterator[LineBlock]:
@@ -114,7 +117,8 @@ def line_blocks(data: bytes | Path, encoding: str = "utf-8") -> Iterator[LineBlo
             raise RejectedFile(f"line {long_line} (from byte offset {offset + cut}) is longer than "
                                f"{MAX_LINE_BYTES} bytes: not a line-delimited file")
         if block:
-            yield _decode_block(block, encoding, line, offset)
-            line, offset = line + block.count(b"\n"), offset + cut
+            decoded = _decode_block(block, encoding, line, offset)
+            yield decoded
+            line, offset = line + decoded.spanned, offset + cut
     if pending:
         yield _decode_block(pending + b"\n", encoding, line, offset)

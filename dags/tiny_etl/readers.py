@@ -101,7 +101,7 @@ def _split_header(block: LineBlock, source: Source) -> LineBlock:
     found = [h.strip().strip('"') for h in header.decode("utf-8").removesuffix("\r").split(",")]
     if found != source.column_names:
         raise RejectedFile(f"header {found} does not match the schema {source.column_names}")
-    return LineBlock(rest, block.numbers[1:], block.rejected)
+    return LineBlock(rest, block.numbers[1:], block.rejected, block.spanned)
 
 
 def csv_rows(data: bytes | Path, source: Source) -> Iterator[TextRows]:
