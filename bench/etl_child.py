@@ -24,7 +24,11 @@ from tiny_etl.validate import validate
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set so far, in MB (ru_maxrss is in KiB on Linux)."""
+    """This process's peak resident set so far, in MB: VmHWM of its own address space. Not ru_maxrss: Linux
+    keeps that across execve, so a child started by a parent that held 900 MB reported 900 MB itself."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
