@@ -8,9 +8,10 @@ A tenant file that does not parse is skipped here (its error is logged) and fail
 
 Paused or running: the DAG of an `active` tenant (the default) is created unpaused, an inactive tenant's
 paused (`is_paused_upon_creation`); `make deploy` sets an existing DAG's flag to match its tenant file and
-`make verify` checks it. The schedule is a cron trigger (Airflow 3's default for a cron string) with
-catchup off: once unpaused, a DAG that has not run the most recent tick yet runs it at once, as a
-*scheduled* run whose `ds` is that tick's day, then one run per tick; missed older ticks are not run.
+`make verify` checks it. The tenant's cron schedule is a data interval (in UTC) with catchup off: a run
+starts when its interval ends and loads the interval's first day (`ds`: the 03:00 run on the 27th loads the
+26th); once unpaused, a DAG whose latest complete interval has no run yet runs it at once, as a *scheduled*
+run, then one run per interval; missed older intervals are not run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import datetime as dt
 from pathlib import Path
 
 from airflow.sdk import DAG, TaskGroup, task
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 from tiny_etl.assets import source_asset
 from tiny_etl.tenant import Source, Tenant, tenants_folder, valid_tenants
@@ -72,7 +74,10 @@ def build(tenant: Tenant) -> DAG:
     """The ETL DAG of one tenant."""
     with DAG(
         dag_id=f"tenant_etl__{tenant.tenant}",
-        schedule=tenant.schedule,
+        # A data-interval timetable: each run starts when its interval ends and `ds` is the interval's first
+        # day, so the 03:00 run on the 27th loads the 26th. (A plain cron string is Airflow 3's trigger
+        # timetable, whose `ds` would be the day that has just begun.) UTC, like `ds` itself.
+        schedule=CronDataIntervalTimetable(tenant.schedule, timezone="UTC"),
         start_date=tenant.start_datetime,
         catchup=False,
         is_paused_upon_creation=not tenant.active,

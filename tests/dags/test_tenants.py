@@ -57,3 +57,20 @@ def test_each_tenants_dags_declare_the_state_of_its_file(path):
     for name, prefix in (("tenant_etl.py", "tenant_etl"), ("tenant_analytics.py", "tenant_analytics")):
         dag = load_dag_file((DAGS / name).resolve()).dags[f"{prefix}__{tenant.tenant}"]
         assert dag.is_paused_upon_creation is (not tenant.active)
+
+
+def test_a_scheduled_etl_run_loads_the_day_before_it_runs():
+    """The nightly run loads the day that has ended: the acme run at 03:00 on the 27th has `ds` the 26th
+    (Airflow 3's plain cron trigger would give the 27th, a day whose deliveries have not arrived)."""
+    import datetime as dt
+
+    from airflow.timetables.base import DataInterval, TimeRestriction
+
+    from ci.dag_integrity import load_dag_file
+
+    dag = load_dag_file((DAGS / "tenant_etl.py").resolve()).dags["tenant_etl__acme"]
+    last = DataInterval(dt.datetime(2026, 11, 25, 3, tzinfo=dt.UTC), dt.datetime(2026, 11, 26, 3, tzinfo=dt.UTC))
+    info = dag.timetable.next_dagrun_info(last_automated_data_interval=last,
+                                          restriction=TimeRestriction(earliest=None, latest=None, catchup=True))
+    assert info.run_after == dt.datetime(2026, 11, 27, 3, tzinfo=dt.UTC)
+    assert info.logical_date.date() == dt.date(2026, 11, 26)

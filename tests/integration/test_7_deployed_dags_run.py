@@ -55,13 +55,14 @@ def test_a_deploy_makes_the_acme_dags_run_on_their_own(api, platform):
     # The state a first deploy meets: both DAGs paused, the latest tick of the ETL's schedule not run.
     for dag_id in (ETL, ANALYTICS):
         api.set_paused(dag_id, True)
-    yesterday = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    # The latest complete daily interval started less than two days ago.
+    latest = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
     for run in api.dag_runs(ETL, "scheduled"):
-        if dt.datetime.fromisoformat(run["logical_date"]) > yesterday:
+        if dt.datetime.fromisoformat(run["logical_date"]) > latest:
             api.call("DELETE", f"/dags/{ETL}/dagRuns/{run['dag_run_id']}")
-    # The day the latest tick reads (`ds`) is today or yesterday for a daily schedule: deliver both.
+    # The day the latest interval loads (`ds`) is yesterday (or the day before, early in the day): deliver both.
     today = dt.datetime.now(dt.UTC).date()
-    for day in (today - dt.timedelta(days=1), today):
+    for day in (today - dt.timedelta(days=2), today - dt.timedelta(days=1)):
         upload_sample_day(platform, day, 200)
     known = {r["dag_run_id"] for dag_id in (ETL, ANALYTICS) for r in api.dag_runs(dag_id)}
 
