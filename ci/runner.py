@@ -12,6 +12,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,23 @@ class StepResult:
     seconds: float
     reason: str = ""
     output: str = ""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One external command of a stage, for steps run side by side."""
+
+    name: str
+    argv: Sequence[str]
+    env: dict[str, str] | None = None
+
+
+def _execute(argv: Sequence[str], env: dict[str, str] | None, cwd: Path) -> tuple[int, str, float]:
+    """(exit code, output, seconds) of one command, its output captured."""
+    start = time.monotonic()
+    proc = subprocess.run(list(argv), cwd=cwd, env={**os.environ, **(env or {})}, text=True, check=False,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return proc.returncode, proc.stdout, time.monotonic() - start
 
 
 def _paint(text: str, colour: str) -> str:
@@ -93,6 +111,32 @@ class Stage:
         reason = "" if code == 0 else f"{name} exited with {code}"
         result = StepResult(name, code == 0, time.monotonic() - start, reason, output)
         return self._record(result, show_output=not stream)
+
+    def commands(self, commands: Sequence[Command], workers: int = 2, cwd: Path = ROOT) -> list[StepResult]:
+        """Independent commands side by side (at most `workers` at once), each a step with its own duration;
+        results are recorded, and a failure's output shown, in the order given."""
+        for command in commands:
+            print(_paint(f"> {command.name}: {' '.join(command.argv)}", "dim"), flush=True)
+
+        def one(command: Command) -> tuple[int, str, float]:
+            try:
+                return _execute(command.argv, command.env, cwd)
+            except FileNotFoundError:
+                return -1, f"{command.argv[0]} is not installed (run `make venv` / `make tools`)", 0.0
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            outcomes = list(pool.map(one, commands))
+        results = []
+        for command, (code, output, seconds) in zip(commands, outcomes, strict=True):
+            reason = "" if code == 0 else (output if code == -1 else f"{command.name} exited with {code}")
+            results.append(self._record(StepResult(command.name, code == 0, seconds, reason, output),
+                                        show_output=code not in (0, -1)))
+        return results
+
+    def cached(self, name: str, why: str) -> StepResult:
+        """Record a step that did not need to run (e.g. its inputs are those of its last pass)."""
+        print(_paint(f"> {name}: {why}", "dim"), flush=True)
+        return self._record(StepResult(name, True, 0.0, output=why), show_output=False)
 
     def call(self, name: str, fn: Callable[[], str | None]) -> StepResult:
         """Run a Python step; it fails by raising StepFailed, and may return text to record."""

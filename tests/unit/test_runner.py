@@ -43,3 +43,20 @@ def test_missing_program_is_a_clear_failure(tmp_path):
     stage = Stage("demo", reports_dir=tmp_path)
     result = stage.command("nope", ["/nonexistent/tool"])
     assert not result.ok and "is not installed" in result.reason
+
+
+def test_commands_side_by_side_are_recorded_in_order_with_their_own_results(tmp_path, capsys):
+    from ci.runner import Command
+
+    stage = Stage("demo", reports_dir=tmp_path)
+    started = tmp_path / "started"
+    # The first waits until the second has started: it passes only if both run at the same time.
+    wait = (f"import pathlib, time, sys\nfor _ in range(300):\n    if pathlib.Path({str(started)!r}).exists(): "
+            "sys.exit(0)\n    time.sleep(0.05)\nsys.exit(4)")
+    results = stage.commands([Command("waits", [sys.executable, "-c", wait]),
+                              Command("starts", [sys.executable, "-c", f"open({str(started)!r}, 'w'); print('x')"]),
+                              Command("breaks", [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"])])
+    assert [(r.name, r.ok) for r in results] == [("waits", True), ("starts", True), ("breaks", False)]
+    assert stage.finish() == 1
+    out = capsys.readouterr().out
+    assert "boom" in out and "reason: breaks exited with 3" in out
