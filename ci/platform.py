@@ -1,7 +1,19 @@
-"""One provisioned environment as the stages after `provision` see it: its outputs and its AWS API."""
+"""One provisioned environment as every stage after `provision` sees it: its outputs, its records and its AWS
+API, all read from the environment itself, so a stage finds them from any workspace (each Jenkins job has its
+own).
+
+- **Outputs** (names and addresses, no secrets): provision stores them in the SSM parameter
+  `/<project>/<env>/platform/outputs`; `.work/<env>/provision-outputs.yml` is only a cache of it, refreshed
+  whenever the environment is loaded, and may be deleted at any time.
+- **Records** (what deploy put live, what verify found): JSON objects under `state/` in the environment's
+  artifacts bucket, beside the verification and audit records.
+
+The region comes from the environment's inventory (`inventory/<env>/group_vars/all.yml`).
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,15 +21,73 @@ from typing import TYPE_CHECKING
 import boto3
 import yaml
 from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.ansible import WORK, aws_target
+from ci.paths import ROOT
 
 if TYPE_CHECKING:
     from ci.runner import Stage
 
+PROJECT = "tiny-analytics"  # ansible/roles/aws_platform/defaults/main.yml: project
+RECORDS_PREFIX = "state/"
+
 
 class PlatformError(RuntimeError):
     """The environment is not provisioned (or its outputs are unreadable)."""
+
+
+def outputs_parameter(env: str) -> str:
+    """The SSM parameter provision stores env's outputs in."""
+    return f"/{PROJECT}/{env}/platform/outputs"
+
+
+def outputs_file(env: str) -> Path:
+    """The local cache of env's outputs (site.yml reads it when run by the ci stages)."""
+    return WORK / env / "provision-outputs.yml"
+
+
+def inventory_region(env: str) -> str:
+    """The AWS region of env, from its inventory."""
+    path = ROOT / "inventory" / env / "group_vars" / "all.yml"
+    try:
+        region = (yaml.safe_load(path.read_text()) or {}).get("aws_region")
+    except (OSError, yaml.YAMLError) as exc:
+        raise PlatformError(f"{path}: cannot read the environment's region: {exc}") from exc
+    if not isinstance(region, str) or not region:
+        raise PlatformError(f"{path}: aws_region is not set")
+    return region
+
+
+def _client(service: str, region: str, aws_env: dict[str, str]) -> BaseClient:
+    return boto3.client(service, region_name=region, endpoint_url=aws_env.get("AWS_ENDPOINT_URL"),
+                        aws_access_key_id=aws_env.get("AWS_ACCESS_KEY_ID"),
+                        aws_secret_access_key=aws_env.get("AWS_SECRET_ACCESS_KEY"))
+
+
+def read_outputs(env: str, region: str, aws_env: dict[str, str]) -> dict:
+    """env's outputs from its SSM parameter, cached in .work; PlatformError when it has none. An environment
+    provisioned before the outputs moved into it is read from the cache until its next provision."""
+    name = outputs_parameter(env)
+    try:
+        value = _client("ssm", region, aws_env).get_parameter(Name=name)["Parameter"]["Value"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ParameterNotFound":
+            raise PlatformError(f"cannot read {name} in {region}: {exc}") from exc
+        if outputs_file(env).exists():
+            return yaml.safe_load(outputs_file(env).read_text())
+        raise PlatformError(f"{env} is not provisioned ({name} not found in {region}): run "
+                            f"`make provision ENV={env}` first") from exc
+    except BotoCoreError as exc:
+        raise PlatformError(f"cannot read {name} in {region} ({exc}): give this job {env}'s AWS credentials, or "
+                            f"run `make provision ENV={env}` first if it was never provisioned") from exc
+    outputs = json.loads(value)
+    cache = outputs_file(env)
+    if not cache.exists() or yaml.safe_load(cache.read_text()) != outputs:  # as provision wrote it: left alone
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(f"# A cache of the SSM parameter {name}; safe to delete.\n"
+                         + yaml.safe_dump(outputs, sort_keys=True))
+    return outputs
 
 
 @dataclass
@@ -30,20 +100,14 @@ class Platform:
 
     @classmethod
     def load(cls, env: str) -> Platform:
-        """Read .work/<env>/provision-outputs.yml; local: make sure the local endpoint runs."""
-        path = outputs_file(env)
-        if not path.exists():
-            raise PlatformError(f"{path} not found: run `make provision ENV={env}` first")
-        outputs = yaml.safe_load(path.read_text())
-        aws_env = aws_target(env, outputs["aws_region"])
-        return cls(env, outputs, aws_env)
+        """Read env's outputs from the environment (local: the local endpoint runs first)."""
+        region = inventory_region(env)
+        aws_env = aws_target(env, region)
+        return cls(env, read_outputs(env, region, aws_env), aws_env)
 
     def client(self, service: str) -> BaseClient:
         """A boto3 client of the environment's API (credentials from the caller on AWS)."""
-        return boto3.client(service, region_name=self.outputs["aws_region"],
-                            endpoint_url=self.aws_env.get("AWS_ENDPOINT_URL"),
-                            aws_access_key_id=self.aws_env.get("AWS_ACCESS_KEY_ID"),
-                            aws_secret_access_key=self.aws_env.get("AWS_SECRET_ACCESS_KEY"))
+        return _client(service, self.outputs["aws_region"], self.aws_env)
 
     def bucket(self, kind: str) -> str:
         """Name of the raw, artifacts or logs bucket."""
@@ -54,6 +118,30 @@ class Platform:
         path = self.outputs["parameters"][name]
         return self.client("ssm").get_parameter(Name=path, WithDecryption=True)["Parameter"]["Value"]
 
+    def record_key(self, name: str) -> str:
+        """Object key of one of the environment's records."""
+        return f"{RECORDS_PREFIX}{name}.json"
+
+    def read_record(self, name: str) -> dict | None:
+        """A record (`deployed`, `verified`) from the artifacts bucket, or None when there is none."""
+        try:
+            body = self.client("s3").get_object(Bucket=self.bucket("artifacts"), Key=self.record_key(name))["Body"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return None
+            raise
+        return json.loads(body.read())
+
+    def write_record(self, name: str, record: dict) -> str:
+        """Store a record in the artifacts bucket; its s3:// address."""
+        self.client("s3").put_object(Bucket=self.bucket("artifacts"), Key=self.record_key(name),
+                                     Body=(json.dumps(record, indent=2) + "\n").encode())
+        return f"s3://{self.bucket('artifacts')}/{self.record_key(name)}"
+
+    def drop_record(self, name: str) -> None:
+        """Remove a record (no error when there is none)."""
+        self.client("s3").delete_object(Bucket=self.bucket("artifacts"), Key=self.record_key(name))
+
 
 def load_for_stage(stage: Stage, env: str) -> Platform | None:
     """The environment's Platform, or None after recording why the stage cannot start (a failed step)."""
@@ -62,8 +150,3 @@ def load_for_stage(stage: Stage, env: str) -> Platform | None:
     except PlatformError as exc:
         stage.fail("platform", str(exc))
         return None
-
-
-def outputs_file(env: str) -> Path:
-    """Where provision writes env's outputs."""
-    return WORK / env / "provision-outputs.yml"

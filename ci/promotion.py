@@ -14,11 +14,9 @@ import json
 import os
 import re
 import time
-from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from ci.ansible import WORK
 from ci.platform import Platform
 
 COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
@@ -44,9 +42,8 @@ def verification_key(sha: str) -> str:
     return f"verifications/{sha}.json"
 
 
-def verified_file(env: str) -> Path:
-    """verify's local result for the bundle deployed to env (smoke turns it into the record)."""
-    return WORK / env / "verified.json"
+VERIFIED = "verified"  # the environment's record of verify's result for the bundle deployed there (smoke turns a
+# pass into the verification record)
 
 
 def build_url() -> str | None:

@@ -15,3 +15,5 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", os.path.join(os.path.dirname(os.path.dirname(__file__)), "dags"))
 # DagBag keeps only the last N traceback frames; keep enough to reach the DAG file's own frame.
 os.environ.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACK_DEPTH", "50")
+# No test reaches real AWS: without credentials the SDK must not ask an instance metadata service either.
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")

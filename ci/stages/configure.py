@@ -7,7 +7,7 @@ import argparse
 from ci.ansible import run_playbook_stage
 from ci.local_hosts import inventory_file
 from ci.localcloud import LOCAL_ENVS
-from ci.platform import outputs_file
+from ci.platform import Platform, PlatformError
 from ci.runner import Stage
 
 
@@ -23,9 +23,12 @@ def limit_option(limit: str | None) -> list[str]:
 
 
 def preflight(env: str) -> str | None:
-    """Why site.yml cannot run yet, or None."""
-    if not outputs_file(env).exists():
-        return f"{outputs_file(env)} not found: run `make provision ENV={env}` first"
+    """Why site.yml cannot run yet, or None. Reads the environment's outputs from the environment (which also
+    refreshes the local cache site.yml reads), so any workspace can configure a provisioned environment."""
+    try:
+        Platform.load(env)
+    except PlatformError as exc:
+        return str(exc)
     if env in LOCAL_ENVS and not inventory_file(env).exists():
         return "the local hosts are not running: run `python -m ci localcloud up` (part of `make up`)"
     return None

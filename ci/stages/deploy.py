@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import time
-from pathlib import Path
 
 from ci import bundle, dag_states
-from ci.ansible import WORK, run_playbook_stage
+from ci.ansible import run_playbook_stage
 from ci.platform import Platform, load_for_stage
 from ci.runner import Stage, StepFailed
 
@@ -25,10 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sha", default="HEAD", help="commit to deploy (default: HEAD)")
 
 
-def deployed_file(env: str) -> Path:
-    """What the last deploy to env put on its hosts (read by verify). `sha` is the release folder's name: the
-    commit, or dev-... for a dev release, which also carries `dev: true`, its base commit and dirty flag."""
-    return WORK / env / "deployed.json"
+DEPLOYED = "deployed"  # the environment's record of what the last deploy put on its hosts (read by verify).
+# `sha` is the release folder's name: the commit, or dev-... for a dev release, which also carries `dev: true`,
+# its base commit and dirty flag.
 
 
 def deploy_bundle(stage: Stage, platform: Platform, artifact: bundle.Bundle | bundle.DevBundle) -> int:
@@ -41,10 +38,9 @@ def deploy_bundle(stage: Stage, platform: Platform, artifact: bundle.Bundle | bu
         extra.append(f"dag_bundle_release_name={artifact.release}")
     if run_playbook_stage("deploy", platform.env, "deploy.yml", extra, stage=stage) != 0:
         return 1
-    deployed_file(platform.env).write_text(json.dumps(
-        {"sha": artifact.release, "sha256": artifact.digest,
-         "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **artifact.deployed_fields()},
-        indent=2) + "\n")
+    platform.write_record(DEPLOYED, {"sha": artifact.release, "sha256": artifact.digest,
+                                     "deployed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                     **artifact.deployed_fields()})
     if isinstance(artifact, bundle.DevBundle):
         return 0
     return 0 if dag_states.apply_after_switch(stage, platform, artifact.path, dt.datetime.now(dt.UTC)) else 1

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from ci.ansible import run_playbook_stage
 from ci.host_exec import AIRFLOW_HOME, airflow_host
+from ci.platform import load_for_stage
 from ci.promotion import now
 from ci.runner import Stage
-from ci.stages.deploy import deployed_file
+from ci.stages.deploy import DEPLOYED
 
 
 def current_release(env: str) -> dict:
@@ -26,11 +26,14 @@ def current_release(env: str) -> dict:
 def run(args: argparse.Namespace) -> int:
     """ansible/rollback.yml, then record which release is live (what verify expects)."""
     stage = Stage("rollback")
+    platform = load_for_stage(stage, args.env)
+    if platform is None:
+        return stage.finish()
     if run_playbook_stage("rollback", args.env, "rollback.yml", [], stage=stage) == 0:
 
         def record() -> str:
             live = {**current_release(args.env), "deployed_at": now(), "rolled_back": True}
-            deployed_file(args.env).write_text(json.dumps(live, indent=2) + "\n")
+            platform.write_record(DEPLOYED, live)
             return f"live release {live['sha']} sha256 {live['sha256']}"
 
         stage.call("record the live release", record)

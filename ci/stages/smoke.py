@@ -18,9 +18,9 @@ from ci.browser_check import BrowserCheckError, check_ui
 from ci.host_exec import WAREHOUSE_CONNECT, airflow_host, airflow_python
 from ci.paths import reports_dir
 from ci.platform import PlatformError, load_for_stage
-from ci.promotion import PromotionError, verified_file, write_verification
+from ci.promotion import VERIFIED, PromotionError, write_verification
 from ci.runner import Stage, StepFailed
-from ci.stages.deploy import deployed_file
+from ci.stages.deploy import DEPLOYED
 from ci.stages.seed import upload_sample_day
 
 # Runs on the Airflow host: the run's etl.etl_runs rows, each with the rows actually in its partition.
@@ -113,8 +113,7 @@ def run(args: argparse.Namespace) -> int:
                          f"{r['rows_quarantined']}; {r['rows_in_table']} rows in the table" for r in rows)
 
     def record() -> str:
-        deployed = json.loads(deployed_file(args.env).read_text()) if deployed_file(args.env).exists() else None
-        verified = json.loads(verified_file(args.env).read_text()) if verified_file(args.env).exists() else None
+        deployed, verified = platform.read_record(DEPLOYED), platform.read_record(VERIFIED)
         if not deployed or not verified or verified.get("sha256") != deployed["sha256"] or not verified["passed"]:
             raise StepFailed(f"verify has not passed for the bundle deployed to {args.env}: no verification record "
                              f"(run `make verify ENV={args.env}` first)")

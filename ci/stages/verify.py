@@ -4,7 +4,6 @@ paused or unpaused as its file declares (through the Airflow API)."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -12,11 +11,11 @@ from pathlib import Path
 from ci import dag_states
 from ci.ansible import ANSIBLE_ENV, inventory_hosts, tool_path_env
 from ci.paths import ROOT, reports_dir
-from ci.platform import load_for_stage
-from ci.promotion import verified_file
+from ci.platform import Platform, load_for_stage
+from ci.promotion import VERIFIED
 from ci.runner import Stage, StepFailed
 from ci.stages.configure import preflight
-from ci.stages.deploy import deployed_file
+from ci.stages.deploy import DEPLOYED
 
 
 def hosts_to_verify(inventory: Path) -> str:
@@ -60,14 +59,14 @@ def junit_summary(path: Path) -> dict:
     return {key: int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped")}
 
 
-def record_result(env: str, passed: bool) -> None:
-    """Note which bundle verify saw and how it went (smoke turns a pass into the verification record)."""
-    deployed = deployed_file(env)
-    junit = reports_dir() / f"verify-{env}-pytest.xml"
-    if not deployed.exists() or not junit.exists():
+def record_result(platform: Platform, passed: bool) -> None:
+    """Note in the environment which bundle verify saw and how it went (smoke turns a pass into the
+    verification record)."""
+    deployed = platform.read_record(DEPLOYED)
+    junit = reports_dir() / f"verify-{platform.env}-pytest.xml"
+    if not deployed or not junit.exists():
         return
-    result = {**json.loads(deployed.read_text()), "passed": passed, "tests": junit_summary(junit)}
-    verified_file(env).write_text(json.dumps(result, indent=2) + "\n")
+    platform.write_record(VERIFIED, {**deployed, "passed": passed, "tests": junit_summary(junit)})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,10 +75,12 @@ def run(args: argparse.Namespace) -> int:
     reason = preflight(args.env)
     if reason:
         return stage.refuse("preflight", reason)
-    verified_file(args.env).unlink(missing_ok=True)
+    platform = load_for_stage(stage, args.env)
+    if platform is None:
+        return stage.finish()
+    platform.drop_record(VERIFIED)
     if stage.call("hosts to verify", lambda: hosts_to_verify(ROOT / "inventory" / args.env)).ok:
         passed = infra_tests(stage, args.env)
-        platform = load_for_stage(stage, args.env)
-        passed = platform is not None and dag_states.verify_step(stage, platform) and passed
-        record_result(args.env, passed)
+        passed = dag_states.verify_step(stage, platform) and passed
+        record_result(platform, passed)
     return stage.finish()

@@ -61,7 +61,9 @@ def run_stage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProce
 def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Provisioned:
     variables = yaml.safe_load((ROOT / "inventory" / ENV / "group_vars" / "all.yml").read_text())
     if ENV != "local":
-        outputs = yaml.safe_load((ROOT / ".work" / ENV / "provision-outputs.yml").read_text())
+        from ci.platform import Platform
+
+        outputs = Platform.load(ENV).outputs  # from the environment itself, as every stage reads them
         yield Provisioned(ENV, variables, outputs, boto3.Session(region_name=variables["aws_region"]))
         return
     state_dir = tmp_path_factory.mktemp("localcloud")

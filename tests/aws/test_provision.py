@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import subprocess
 
 import pytest
@@ -53,6 +54,15 @@ def test_outputs_name_what_configure_needs(live):
     assert set(out["buckets"]) == {"raw", "artifacts", "logs"}
     assert set(out["parameters"]) == {"db_master_password", "airflow_fernet_key", "airflow_api_secret_key",
                                       "airflow_admin_password", "airflow_db_password", "etl_db_password"}
+
+
+def test_the_outputs_live_in_the_environment_not_only_in_a_workspace(live):
+    """Every later stage, in any workspace (each Jenkins job has its own), reads the outputs from the
+    environment's SSM parameter; the workspace file is only a cache of it."""
+    name = f"/{live.variables.get('project', 'tiny-analytics')}/{live.env}/platform/outputs"
+    stored = json.loads(live.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
+    assert stored == live.outputs
+    assert all(value not in str(stored) for value in live.secrets_after_run[0].values())
 
 
 def _airflow_hosts(live) -> list[dict]:

@@ -1,20 +1,17 @@
 """testinfra against the hosts of any inventory: `python -m ci verify --env ENV` passes
 `--connection=ansible --ansible-inventory=inventory/<env> --hosts=airflow` and TINY_ENV.
 
-What the hosts should hold comes from the environment's own records: the last deploy
-(.work/<env>/deployed.json) and provision's outputs.
+What the hosts should hold comes from the environment's own records, read from the environment (any
+workspace can verify): the last deploy's record and provision's outputs (ci.platform).
 """
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from ci.platform import Platform, PlatformError
 
 
 @pytest.fixture(scope="session")
@@ -24,15 +21,24 @@ def env() -> str:
 
 
 @pytest.fixture(scope="session")
-def deployed(env) -> dict:
-    """The bundle the last `make deploy` put on the hosts."""
-    path = ROOT / ".work" / env / "deployed.json"
-    if not path.exists():
-        pytest.fail(f"{path} not found: run `make deploy ENV={env}` before verify")
-    return json.loads(path.read_text())
+def platform(env) -> Platform:
+    """The environment, as every stage loads it."""
+    try:
+        return Platform.load(env)
+    except PlatformError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
-def outputs(env) -> dict:
+def deployed(env, platform) -> dict:
+    """The bundle the last `make deploy` put on the hosts."""
+    record = platform.read_record("deployed")
+    if record is None:
+        pytest.fail(f"{env} has no deploy record: run `make deploy ENV={env}` before verify")
+    return record
+
+
+@pytest.fixture(scope="session")
+def outputs(platform) -> dict:
     """provision's outputs for the environment."""
-    return yaml.safe_load((ROOT / ".work" / env / "provision-outputs.yml").read_text())
+    return platform.outputs

@@ -6,7 +6,6 @@ user runs, checked by its exit code and what it prints.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -15,7 +14,7 @@ from stage_cli import ci
 
 from ci.ansible import parse_recap
 from ci.host_exec import airflow_host
-from ci.paths import ROOT
+from ci.platform import Platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_cloud")]
 
@@ -69,7 +68,7 @@ def test_wrong_db_password_fails_with_a_message_naming_it():
 
 
 def test_missing_db_endpoint_is_named(tmp_path):
-    outputs = yaml.safe_load((ROOT / ".work" / "local" / "provision-outputs.yml").read_text())
+    outputs = Platform.load("local").outputs
     outputs["db_endpoint"] = ""
     (tmp_path / "outputs.yml").write_text(yaml.safe_dump(outputs))
     run = ci("configure", "--env", "local", "-e", "db_host=", "-e", f"platform_outputs_file={tmp_path / 'outputs.yml'}")
@@ -90,12 +89,13 @@ def test_drift_is_detected_and_repaired():
 
 
 def test_rollback_returns_to_the_previous_digest():
-    live = json.loads((ROOT / ".work" / "local" / "deployed.json").read_text())
+    platform = Platform.load("local")
+    live = platform.read_record("deployed")
     older = ci("deploy", "--env", "local", "--sha", "HEAD~1")
     assert older.code == 0, older.output
-    assert json.loads((ROOT / ".work" / "local" / "deployed.json").read_text())["sha256"] != live["sha256"]
+    assert platform.read_record("deployed")["sha256"] != live["sha256"]
     back = ci("rollback", "--env", "local")
     assert back.code == 0, back.output
-    now = json.loads((ROOT / ".work" / "local" / "deployed.json").read_text())
+    now = platform.read_record("deployed")
     assert (now["sha"], now["sha256"]) == (live["sha"], live["sha256"])
     assert ci("verify", "--env", "local").code == 0

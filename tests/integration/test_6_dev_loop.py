@@ -29,11 +29,16 @@ from ci.airflow_api import AirflowApiError
 from ci.cli import main
 from ci.host_exec import AIRFLOW_HOME, airflow_host
 from ci.paths import ROOT
+from ci.platform import Platform
 from ci.runner import Stage
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_cloud")]
 
-DEPLOYED = ROOT / ".work" / "local" / "deployed.json"
+
+
+def deployed_record() -> dict:
+    """The local default's record of its live release (kept in the environment's artifacts bucket)."""
+    return Platform.load("local").read_record("deployed") or {}
 PROBE_DAGS = ("dev_loop_ok", "dev_loop_failing")
 PROBE = '''"""Probe DAGs of the dev-loop test: one that succeeds, one whose second task fails."""
 
@@ -104,7 +109,7 @@ def stage(*argv: str, reports: Path, tree: Path | None = None, terminal: bool = 
 def restore_head(reports: Path) -> None:
     """Deploy this checkout's HEAD unless it is live already; delete the probe DAGs; wait until the DAG processor
     has dropped the import error of the broken file."""
-    deployed = json.loads(DEPLOYED.read_text()) if DEPLOYED.exists() else {}
+    deployed = deployed_record()
     if deployed.get("dev") or deployed.get("sha") != bundle.resolve("HEAD"):
         code, out = stage("deploy", "--env", "local", reports=reports)
         assert code == 0, out
@@ -146,7 +151,7 @@ def test_dev_makes_an_edit_live_without_a_commit(tree, reports):
     assert re.search(r"modified\s+dags/raw_bucket_inventory\.py", out) and re.search(
         r"untracked\s+dags/dev_loop_probe\.py", out), out
     head = git(tree, "rev-parse", "HEAD")
-    deployed = json.loads(DEPLOYED.read_text())
+    deployed = deployed_record()
     assert re.fullmatch(rf"dev-{head[:12]}-[0-9a-f]{{12}}", deployed["sha"])
     assert (deployed["dev"], deployed["base_sha"], deployed["dirty"]) == (True, head, True)
     dags = {d["dag_id"]: d for d in admin_api().dags()}
@@ -196,5 +201,5 @@ def test_deploy_names_the_uncommitted_files_and_replaces_the_dev_release(tree, r
     head = git(tree, "rev-parse", "HEAD")
     assert f"it deploys commit {head[:12]}, not the working tree" in out
     assert re.search(r"untracked\s+dags/dev_loop_broken\.py", out), out
-    deployed = json.loads(DEPLOYED.read_text())
+    deployed = deployed_record()
     assert deployed["sha"] == head and "dev" not in deployed

@@ -136,7 +136,7 @@ def test_a_release_never_parsed_fails_the_deploy_saying_what_to_do(monkeypatch):
 def test_deploy_bundle_sets_states_for_a_commit_release_only(dev_release, monkeypatch, tmp_path):
     applied = []
     monkeypatch.setattr(deploy, "run_playbook_stage", lambda *args, **kwargs: 0)
-    monkeypatch.setattr(deploy, "deployed_file", lambda env: tmp_path / "deployed.json")
+    monkeypatch.setattr(Platform, "write_record", lambda self, name, record: None)
     monkeypatch.setattr(dag_states, "apply_after_switch", lambda *args: applied.append(args[2]) or True)
     artifact = (bundle.DevBundle("a" * 40, "b" * 64, tmp_path / "dev.tar.gz", True) if dev_release
                 else bundle.Bundle("a" * 40, "b" * 64, tmp_path / "commit.tar.gz"))
@@ -146,11 +146,12 @@ def test_deploy_bundle_sets_states_for_a_commit_release_only(dev_release, monkey
 
 def test_deploy_bundle_fails_when_the_states_could_not_be_set(monkeypatch, tmp_path):
     monkeypatch.setattr(deploy, "run_playbook_stage", lambda *args, **kwargs: 0)
-    monkeypatch.setattr(deploy, "deployed_file", lambda env: tmp_path / "deployed.json")
+    records = {}
+    monkeypatch.setattr(Platform, "write_record", lambda self, name, record: records.update({name: record}))
     monkeypatch.setattr(dag_states, "apply_after_switch", lambda *args: False)
     artifact = bundle.Bundle("a" * 40, "b" * 64, tmp_path / "commit.tar.gz")
     assert deploy.deploy_bundle(Stage("deploy", reports_dir=tmp_path), Platform("local", {}, {}), artifact) == 1
-    assert (tmp_path / "deployed.json").exists()  # the release is live: verify still compares it
+    assert records["deployed"]["sha256"] == "b" * 64  # the release is live: verify still compares it
 
 
 def test_verify_step_fails_naming_the_dags(monkeypatch, tmp_path):

@@ -234,17 +234,16 @@ class SmokeApi:
 def test_smoke_writes_a_verification_record_for_a_commit_only(release, recorded, platform, monkeypatch, tmp_path,
                                                              capsys):
     deployed = {**release, "sha256": "d" * 64}
-    (tmp_path / "deployed.json").write_text(json.dumps(deployed))
-    (tmp_path / "verified.json").write_text(json.dumps({**deployed, "passed": True, "tests": {"tests": 20}}))
+    platform.write_record("deployed", deployed)
+    platform.write_record("verified", {**deployed, "passed": True, "tests": {"tests": 20}})
     rows = [{"source": "orders", "rows_in": 10, "rows_loaded": 9, "rows_quarantined": 1, "status": "success",
              "rows_in_table": 9}]
     for name, value in {"Stage": functools.partial(Stage, reports_dir=tmp_path),
                         "load_for_stage": lambda stage, env: platform, "AirflowApi": SmokeApi,
                         "upload_sample_day": lambda *a: ["s3://raw/orders.csv"],
                         "check_ui": lambda *a: SimpleNamespace(seconds=1.0, screenshot="ui.png"),
-                        "airflow_host": lambda env: None, "airflow_python": lambda host, code: json.dumps(rows),
-                        "deployed_file": lambda env: tmp_path / "deployed.json",
-                        "verified_file": lambda env: tmp_path / "verified.json"}.items():
+                        "airflow_host": lambda env: None,
+                        "airflow_python": lambda host, code: json.dumps(rows)}.items():
         monkeypatch.setattr(f"ci.stages.smoke.{name}", value)
     monkeypatch.setattr(Platform, "secret", lambda self, name: "not-a-secret")
     assert main(["smoke", "--env", "local"]) == (0 if recorded else 1)
