@@ -203,6 +203,8 @@ all:
     db_host: {database.ip}
     # Like the RDS security group: the database admits the Airflow host only.
     local_database_client_cidrs: [{airflow.ip}/32]
+    # This machine runs Ansible and testinfra, and the security tests fail SSH logins on purpose: never banned.
+    base_fail2ban_ignoreip: [{gateway()}/32]
     # The AWS SDK's own setting (botocore reads AWS_ENDPOINT_URL): the services' aws_default reaches the local
     # AWS API without an endpoint in any play or connection. On AWS nothing is set and the SDK uses AWS.
     airflow_extra_env:
