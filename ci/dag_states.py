@@ -12,7 +12,7 @@ it is.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -109,6 +109,11 @@ def apply_after_switch(stage: Stage, platform: Platform, bundle_path: Path, swit
             raise StepFailed(f"{exc}; the release is live, run `make deploy` again to set the DAGs' paused "
                              "states") from exc
 
+    return _shown_step(stage, step)
+
+
+def _shown_step(stage: Stage, step: Callable[[], str]) -> bool:
+    """Run the paused-states step and show its per-DAG lines when it passes (a failure shows them itself)."""
     result = stage.call("DAGs paused as declared", step)
     if result.ok:
         print("\n".join(f"    {line}" for line in result.output.splitlines()))
@@ -125,7 +130,4 @@ def verify_step(stage: Stage, platform: Platform) -> bool:
             raise StepFailed(f"the DAGs' paused states could not be read: {exc}; check the Airflow API server "
                              "(the infra checks name a stopped service)") from exc
 
-    result = stage.call("DAGs paused as declared", step)
-    if result.ok:
-        print("\n".join(f"    {line}" for line in result.output.splitlines()))
-    return result.ok
+    return _shown_step(stage, step)
