@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     ok = ok and deploy_bundle(stage, found["target"], found["artifact"]) == 0
     if ok:
         ok = infra_tests(stage, args.target)
-        record_result(args.target, ok)
+        record_result(found["target"], ok)
     entry = {"sha": found["sha"], "sha256": found["record"]["sha256"], "from_env": args.source,
              "to_env": args.target, "who": actor(), "when": now(), "build_url": build_url(),
              "verification_record": f"s3://{found['source'].bucket('artifacts')}/{verification_key(found['sha'])}",
