@@ -34,10 +34,6 @@ class LineBlock:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
     spanned: int = 0              # how many lines of the file the block covers (empty ones included)
 
-    def lines(self) -> list[bytes]:
-        """The good lines without their line endings."""
-        return [line.removesuffix(b"\r") for line in self.text.split(b"\n")[:-1]]
-
 
 def shown(line: bytes | str) -> str:
     """A line as a reason quotes it: undecodable bytes as \\xNN escapes, cut at SHOWN_CHARS."""
