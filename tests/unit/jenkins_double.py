@@ -177,6 +177,7 @@ class State:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     queue: dict[int, QueueItem] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    pending_shown: int = 0            # build replies that showed an unsettled input (a client has seen it)
     build_answer_delay: float = 0.0   # seconds before answering buildWithParameters (the build is queued already)
     cancel_waiting: bool = False      # someone cancels each item while it waits (Queue.cancel / cancelItem)
     forget_left_items: bool = False   # a left item is forgotten at once (a client that polls after ~5 minutes)
@@ -346,6 +347,7 @@ class Handler(BaseHTTPRequestHandler):
                                             "input": {"message": step.message, "ok": step.ok,
                                                       "submitter": step.submitter,
                                                       "submitterParameter": step.submitter_parameter}}]})
+            self.state.pending_shown += build.settled_by is None
         return {"number": build.number, "building": build.building, "result": self._result(build),
                 "queueId": build.queue_id, "actions": actions}
 

@@ -180,7 +180,9 @@ def promote_paused_at_approval(env, capsys):
     thread = threading.Thread(target=promote)
     thread.start()
     deadline = time.monotonic() + 10
-    while not (env.state.builds.get(PROMOTE_JOB) and env.state.builds[PROMOTE_JOB][0].waiting):
+    # until the CLI has been shown the pending input (answering before that races its announcement)
+    while not (env.state.builds.get(PROMOTE_JOB) and env.state.builds[PROMOTE_JOB][0].waiting
+               and env.state.pending_shown):
         assert time.monotonic() < deadline
         time.sleep(0.01)
     return thread, result
