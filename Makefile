@@ -29,17 +29,18 @@ localcloud: venv tools ## start the local default: Docker engine, base image, ho
 password: venv ## print ENV's Airflow admin password (read from the secret store; shown on your terminal only)
 	@$(PY) -m ci password --env $(ENV)
 
-# `make test` is the README's second command after its first: the whole pipeline (`up`, a converging re-run when
-# the local default is already up), then every suite against what it left. A local default that this run
-# brought up is taken down at the end, pass or fail; one that was up before is left as it was.
-test: ## make up, then the whole test suite (what .ci/run and CI run)
+# `make test` is the README's second command after its first: lint, unit, the ETL suite, then the pipeline suite,
+# whose first tests are `make up`'s stages (a converging re-run when the local default is already up), so one
+# bring-up serves every suite after it. A local default that this run brought up is taken down at the end, pass
+# or fail; one that was up before is left as it was.
+test: ## the whole test suite, make up's stages included (what .ci/run and CI run)
 	@if [ -f inventory/local/localcloud.yml ]; then was_up=1; fi; \
 	$(MAKE) --no-print-directory suites; rc=$$?; \
 	if [ -z "$$was_up" ] && [ -f inventory/local/localcloud.yml ]; then $(MAKE) --no-print-directory down || rc=1; fi; \
 	exit $$rc
 
-suites: venv ## make test without the final clean-up: up, then every suite, then the time of each
-	$(PY) -m ci suites lint unit "$(UP_STAGES)" etl-tests pipeline-tests aws-policy
+suites: venv ## make test without the final clean-up: every suite, then the time of each
+	$(PY) -m ci suites lint unit etl-tests pipeline-tests aws-policy
 
 etl-tests: venv tools ## tests/etl: the ETL DAGs end to end (dag.test) against S3 (moto) and PostgreSQL; minutes
 	$(PY) -m ci etl-tests --env $(ENV)

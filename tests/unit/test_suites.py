@@ -34,3 +34,24 @@ def test_the_first_failing_suite_stops_the_run(tmp_path, monkeypatch, capsys):
     assert main(["suites", "lint", "unit", "etl-tests"]) == 1
     assert (tmp_path / "calls").read_text().splitlines() == ["--no-print-directory lint", "--no-print-directory unit"]
     assert "suites failed (1 of 2 steps" in capsys.readouterr().out
+
+
+def test_the_pipeline_suite_starts_with_make_ups_stages_in_make_ups_order():
+    """`make test` has no separate `make up`: the pipeline suite's first tests are its stages (one bring-up)."""
+    import ast
+    import re
+
+    from ci.paths import ROOT
+
+    up_stages = re.search(r"^UP_STAGES := (.*)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
+    suites = re.search(r"^suites:.*\n\t(.*)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    suites = suites.replace("$(UP_STAGES)", " ".join(up_stages)).replace('"', "").split()
+    assert "pipeline-tests" in suites and not set(up_stages) & set(suites), f"make up's stages run twice: {suites}"
+    module = ast.parse((ROOT / "tests" / "integration" / "test_1_pipeline.py").read_text())
+    first_stage_of_each_test = [
+        next(c.args[0].value for c in ast.walk(f) if isinstance(c, ast.Call) and getattr(c.func, "id", "") == "ci")
+        for f in module.body if isinstance(f, ast.FunctionDef) and f.name.startswith("test_")]
+    fixture = (ROOT / "tests" / "integration" / "conftest.py").read_text()
+    assert up_stages[0] == "localcloud" and 'ci("localcloud", "up")' in fixture  # the session fixture
+    stages = [s for i, s in enumerate(first_stage_of_each_test) if i == 0 or s != first_stage_of_each_test[i - 1]]
+    assert stages[:len(up_stages) - 1] == up_stages[1:], f"{first_stage_of_each_test} (consecutive re-runs once)"
