@@ -45,7 +45,7 @@ class Command:
     env: dict[str, str] | None = None
 
 
-def _execute(argv: Sequence[str], env: dict[str, str] | None, cwd: Path) -> tuple[int, str, float]:
+def execute(argv: Sequence[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> tuple[int, str, float]:
     """(exit code, output, seconds) of one command, its output captured."""
     start = time.monotonic()
     proc = subprocess.run(list(argv), cwd=cwd, env={**os.environ, **(env or {})}, text=True, check=False,
@@ -68,7 +68,8 @@ class Stage:
     reports_dir: Path = field(default_factory=reports_dir)
     results: list[StepResult] = field(default_factory=list)
 
-    def _record(self, result: StepResult, *, show_output: bool) -> StepResult:
+    def record(self, result: StepResult, *, show_output: bool) -> StepResult:
+        """Add a step that ran elsewhere (e.g. beside another); a failure's output tail is shown if asked."""
         self.results.append(result)
         mark = _paint("ok", "green") if result.ok else _paint("FAILED", "red")
         print(f"  {mark} {result.name} ({result.seconds:.1f}s)", flush=True)
@@ -99,7 +100,7 @@ class Stage:
             )
         except FileNotFoundError:
             reason = f"{argv[0]} is not installed (run `make venv` / `make tools`)"
-            return self._record(StepResult(name, False, 0.0, reason), show_output=False)
+            return self.record(StepResult(name, False, 0.0, reason), show_output=False)
         lines = []
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -110,7 +111,7 @@ class Stage:
         output = "".join(lines)
         reason = "" if code == 0 else f"{name} exited with {code}"
         result = StepResult(name, code == 0, time.monotonic() - start, reason, output)
-        return self._record(result, show_output=not stream)
+        return self.record(result, show_output=not stream)
 
     def commands(self, commands: Sequence[Command], workers: int = 2, cwd: Path = ROOT) -> list[StepResult]:
         """Independent commands side by side (at most `workers` at once), each a step with its own duration;
@@ -120,7 +121,7 @@ class Stage:
 
         def one(command: Command) -> tuple[int, str, float]:
             try:
-                return _execute(command.argv, command.env, cwd)
+                return execute(command.argv, command.env, cwd)
             except FileNotFoundError:
                 return -1, f"{command.argv[0]} is not installed (run `make venv` / `make tools`)", 0.0
 
@@ -129,14 +130,14 @@ class Stage:
         results = []
         for command, (code, output, seconds) in zip(commands, outcomes, strict=True):
             reason = "" if code == 0 else (output if code == -1 else f"{command.name} exited with {code}")
-            results.append(self._record(StepResult(command.name, code == 0, seconds, reason, output),
+            results.append(self.record(StepResult(command.name, code == 0, seconds, reason, output),
                                         show_output=code not in (0, -1)))
         return results
 
     def cached(self, name: str, why: str) -> StepResult:
         """Record a step that did not need to run (e.g. its inputs are those of its last pass)."""
         print(_paint(f"> {name}: {why}", "dim"), flush=True)
-        return self._record(StepResult(name, True, 0.0, output=why), show_output=False)
+        return self.record(StepResult(name, True, 0.0, output=why), show_output=False)
 
     def call(self, name: str, fn: Callable[[], str | None]) -> StepResult:
         """Run a Python step; it fails by raising StepFailed, and may return text to record."""
@@ -148,11 +149,11 @@ class Stage:
         except StepFailed as exc:
             message = str(exc)
             result = StepResult(name, False, time.monotonic() - start, message.splitlines()[0], message)
-        return self._record(result, show_output=True)
+        return self.record(result, show_output=True)
 
     def fail(self, name: str, reason: str) -> StepResult:
         """Record a step that could not run at all (a missing prerequisite), with its reason."""
-        return self._record(StepResult(name, False, 0.0, reason), show_output=False)
+        return self.record(StepResult(name, False, 0.0, reason), show_output=False)
 
     def refuse(self, name: str, reason: str) -> int:
         """Stop before any work (a missing prerequisite, bad input) the one way every stage fails: a failed

@@ -28,6 +28,31 @@ def test_suites_run_in_order_and_print_each_time_beside_the_budget(tmp_path, mon
     assert "x the 30-minute budget" in out.splitlines()[-1]
 
 
+def test_side_by_side_suites_run_at_once_and_the_second_ones_output_follows_the_first(tmp_path, monkeypatch, capsys):
+    script = tmp_path / "bin" / "make"
+    script.parent.mkdir()
+    # each "suite" waits for the other to have started: run one after the other, they would time out
+    script.write_text(f'#!/bin/sh\ntouch {tmp_path}/started-$2\necho "$2 says hello"\n'
+                      f'for i in $(seq 50); do [ $(ls {tmp_path} | grep -c started-) = 2 ] && exit 0; sleep 0.1; done\n'
+                      f'echo "$2 ran alone"; exit 3\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    assert main(["suites", "unit & aws-policy"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("unit says hello") < out.index("----- aws-policy (ran beside unit) -----\naws-policy says hello")
+    assert "  unit        ok" in out and "  aws-policy  ok" in out
+
+
+def test_a_failing_suite_beside_another_fails_the_run_and_stops_it(tmp_path, monkeypatch, capsys):
+    fake_make(tmp_path, failing="aws-policy")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    assert main(["suites", "unit & aws-policy", "pipeline-tests"]) == 1
+    assert sorted((tmp_path / "calls").read_text().splitlines()) == [
+        "--no-print-directory aws-policy", "--no-print-directory unit"]
+    out = capsys.readouterr().out
+    assert "aws-policy broke" in out and "suites failed (1 of 2 steps" in out
+
+
 def test_the_first_failing_suite_stops_the_run(tmp_path, monkeypatch, capsys):
     fake_make(tmp_path, failing="unit")
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
@@ -45,7 +70,7 @@ def test_the_pipeline_suite_starts_with_make_ups_stages_in_make_ups_order():
 
     up_stages = re.search(r"^UP_STAGES := (.*)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
     suites = re.search(r"^suites:.*\n\t(.*)$", (ROOT / "Makefile").read_text(), re.M).group(1)
-    suites = suites.replace("$(UP_STAGES)", " ".join(up_stages)).replace('"', "").split()
+    suites = suites.replace("$(UP_STAGES)", " ".join(up_stages)).replace('"', "").replace("&", " ").split()
     assert "pipeline-tests" in suites and not set(up_stages) & set(suites), f"make up's stages run twice: {suites}"
     module = ast.parse((ROOT / "tests" / "integration" / "test_1_pipeline.py").read_text())
     first_stage_of_each_test = [
