@@ -35,9 +35,9 @@ password: venv ## print ENV's Airflow admin password (read from the secret store
 # bring-up serves every suite after it. A local default that this run brought up is taken down at the end, pass
 # or fail; one that was up before is left as it was.
 test: ## the whole test suite, make up's stages included (what .ci/run and CI run)
-	@if [ -f inventory/local/localcloud.yml ]; then was_up=1; fi; \
+	@if [ -x $(PY) ] && $(PY) -m ci localcloud status > /dev/null; then was_up=1; fi; \
 	$(MAKE) --no-print-directory suites; rc=$$?; \
-	if [ -z "$$was_up" ] && [ -f inventory/local/localcloud.yml ]; then $(MAKE) --no-print-directory down || rc=1; fi; \
+	if [ -z "$$was_up" ] && $(PY) -m ci localcloud status > /dev/null; then $(MAKE) --no-print-directory down || rc=1; fi; \
 	exit $$rc
 
 suites: venv ## make test without the final clean-up: every suite, then the time of each

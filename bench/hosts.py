@@ -21,6 +21,7 @@ from bench.goals import SITE_RERUN, WARM_PIPELINE
 from ci import base_image, local_hosts
 from ci.ansible import parse_recap
 from ci.docker_engine import Engine, docker
+from ci.localcloud import inventory_file
 from ci.paths import ROOT
 
 CHAIN = (("localcloud", "up"), ("provision",), ("configure",), ("deploy",), ("verify",), ("smoke",))
@@ -64,7 +65,7 @@ def install_figure() -> dict:
 
 def hosts_figures() -> dict:
     """Cold chain, warm chain, idempotent re-run, pip vs uv; leaves the local default down."""
-    if local_hosts.inventory_file("local").exists():
+    if inventory_file("local").exists():
         raise SystemExit("bench: the local default is up; run `make down` first (the benchmark rebuilds it)")
     engine = Engine().up()
     image = f"{base_image.REPOSITORY}:{base_image.recipe_tag(base_image.apt_mirror())}"

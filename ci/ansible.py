@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ci.localcloud import LOCAL_ENVS, LocalCloudError, Moto, aws_environment
+from ci.localcloud import LOCAL_ENVS, LocalCloudError, running_endpoint
 from ci.paths import ROOT, VENV_BIN, tool
 
 if TYPE_CHECKING:
@@ -72,28 +72,14 @@ def inventory_hosts(inventory: Path, group: str, env: dict[str, str] | None = No
     return found
 
 
-def local_ssh_public_key() -> Path:
-    """The local cloud's SSH key pair (generated once, kept out of git), as the key pair's public half."""
-    key = WORK / "local" / "ssh" / "id_ed25519"
-    if not key.exists():
-        key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tiny-analytics-local", "-f", str(key)],
-                       check=True)
-    return key.with_suffix(".pub")
-
-
 def aws_target(env: str, region: str) -> dict[str, str]:
-    """Environment variables that point the AWS SDK (boto3, amazon.aws) at env's AWS API.
+    """Environment variables that point the AWS SDK (boto3, amazon.aws) at env's AWS API; starts nothing.
 
-    local: the local cloud's moto endpoint (started if needed) through the SDK's own AWS_ENDPOINT_URL, with
-    throwaway credentials; staging and production: nothing, the AWS credentials come from the caller
-    (Jenkins' withCredentials). No playbook takes an endpoint: the same plays run against both.
+    local: the running local cloud's moto endpoint through the SDK's own AWS_ENDPOINT_URL, with throwaway
+    credentials (LocalCloudError when none runs); staging and production: nothing, the AWS credentials come
+    from the caller (Jenkins' withCredentials). No playbook takes an endpoint: the same plays run against both.
     """
-    if env not in LOCAL_ENVS:
-        return {}
-    state = Moto().up()
-    local_ssh_public_key()
-    return aws_environment(state, region)
+    return running_endpoint(region) if env in LOCAL_ENVS else {}
 
 
 def playbook_argv(env: str, playbook: str, extra_vars: list[str]) -> list[str]:

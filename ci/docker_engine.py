@@ -19,7 +19,12 @@ from pathlib import Path
 from ci.paths import ROOT
 from ci.processes import alive, stop_pid
 
-ENGINE_DIR = Path(os.environ.get("TINY_DOCKER_DIR", ROOT / ".work" / "docker"))
+
+def engine_dir() -> Path:
+    """The engine's work folder (socket, PID, image store): `TINY_DOCKER_DIR` (read when used), or this
+    checkout's .work/docker."""
+    return Path(os.environ.get("TINY_DOCKER_DIR") or ROOT / ".work" / "docker")
+
 SYSTEM_SOCKET = Path("/var/run/docker.sock")
 
 
@@ -50,7 +55,8 @@ def _answers(host: str) -> bool:
 class Engine:
     """The engine of one work folder: found running, or started and later stopped by PID."""
 
-    def __init__(self, work: Path = ENGINE_DIR) -> None:
+    def __init__(self, work: Path | None = None) -> None:
+        work = work or engine_dir()
         self.work = work
         self.state_file = work / "engine.json"
         self.socket = work / "docker.sock"

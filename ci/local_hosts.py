@@ -8,6 +8,7 @@ inventory file Ansible and testinfra read; `down` removes containers, network an
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import subprocess
@@ -16,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci.docker_engine import EngineError, EngineState, docker
+from ci.localcloud import inventory_file, ssh_key
 from ci.paths import ROOT
 
 NETWORK = os.environ.get("TINY_LOCALCLOUD_NETWORK", "tiny-analytics")
 SUBNET = ipaddress.ip_network(os.environ.get("TINY_LOCALCLOUD_SUBNET", "172.30.0.0/24"))
 # The Airflow UI/API of the `local` environment, published on the machine's loopback.
 UI_PORT = int(os.environ.get("TINY_AIRFLOW_PORT", "8080"))
-SSH_KEY = ROOT / ".work" / "local" / "ssh" / "id_ed25519"
 # Environments the local cloud can hold, each with its slot of addresses (.10/.11, .20/.21).
 SLOTS = {"local": 1, "local-prod": 2}
 # What a host container needs for systemd as PID 1 on this engine (--privileged fails here).
@@ -32,11 +33,6 @@ SYSTEMD_FLAGS = ["--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined
 LOGS_DIR = "/opt/airflow/logs"
 AIRFLOW_UID = 10001
 LOG_VOLUME_MB = int(os.environ.get("TINY_LOG_VOLUME_MB", "256"))
-
-
-def inventory_file(env: str) -> Path:
-    """The generated inventory of env's local hosts (read beside inventory/<env>/hosts.yml)."""
-    return ROOT / "inventory" / env / "localcloud.yml"
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,7 @@ def start_host(engine: EngineState, image: str, host: Host) -> None:
     docker(engine, "exec", "-i", host.container, "sh", "-c",
            "install -d -m 0700 -o admin -g admin /home/admin/.ssh && cat > /home/admin/.ssh/authorized_keys"
            " && chown admin:admin /home/admin/.ssh/authorized_keys && chmod 0600 /home/admin/.ssh/authorized_keys",
-           stdin=SSH_KEY.with_suffix(".pub").read_bytes())
+           stdin=ssh_key().with_suffix(".pub").read_bytes())
     wait_booted(engine, host)
 
 
@@ -174,46 +170,48 @@ def remove_network(engine: EngineState) -> bool:
     return True
 
 
-def write_inventory(env: str, endpoint_url: str) -> Path:
-    """The inventory of env's local hosts: groups airflow and database, SSH as admin, the DB endpoint."""
+def inventory(env: str, endpoint_url: str) -> dict:
+    """env's local hosts as `ansible-inventory --list` prints them: groups airflow and database under
+    local_servers, SSH as admin with the local cloud's key, and the variables that differ from AWS."""
     airflow, database = hosts(env)
-    control = ROOT / ".cache" / "ansible" / "cp"
-    control.mkdir(parents=True, exist_ok=True)
+    login = {
+        "ansible_user": "admin",
+        "ansible_ssh_private_key_file": str(ssh_key()),
+        # the ControlPath beside the key: short, and the same for every checkout that reaches these hosts
+        "ansible_ssh_common_args": "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR"
+                                   " -o ControlMaster=auto -o ControlPersist=60s"
+                                   f" -o ControlPath={ssh_key().parent}/cp-%C",
+    }
+    common = {
+        # The RDS stand-in's address (on AWS this comes from provision's outputs).
+        "db_host": database.ip,
+        # Like the RDS security group: the database admits the Airflow host only.
+        "local_database_client_cidrs": [f"{airflow.ip}/32"],
+        # This machine runs Ansible and testinfra, and the security tests fail SSH logins on purpose: never banned.
+        "base_fail2ban_ignoreip": [f"{gateway()}/32"],
+        # The AWS SDK's own setting (botocore reads AWS_ENDPOINT_URL): the services' aws_default reaches the
+        # local AWS API without an endpoint in any play or connection. On AWS nothing is set.
+        "airflow_extra_env": {"AWS_ENDPOINT_URL": endpoint_url},
+        # The local AWS endpoint accepts any key; on AWS the instance profile supplies credentials instead.
+        "airflow_aws_access_key_id": "testing",
+        "airflow_aws_secret_access_key": "testing",
+        "airflow_ui_url": ui_url(env),
+    }
+    return {
+        "_meta": {"hostvars": {h.hostname: {"ansible_host": h.ip, **login, **common} for h in (airflow, database)}},
+        "all": {"children": ["local_servers"]},
+        "local_servers": {"children": ["airflow", "database"]},
+        "airflow": {"hosts": [airflow.hostname]},
+        "database": {"hosts": [database.hostname]},
+    }
+
+
+def write_inventory(env: str, endpoint_url: str) -> Path:
+    """Record env's inventory in the local cloud's state (inventory/<env>/localcloud.py prints it)."""
     path = inventory_file(env)
-    path.write_text(f"""\
-# Written by `python -m ci localcloud up`; removed by `down`. Not committed: addresses of this machine.
-all:
-  children:
-    local_servers:
-      children:
-        airflow:
-          hosts:
-            {airflow.hostname}: {{ansible_host: {airflow.ip}}}
-        database:
-          hosts:
-            {database.hostname}: {{ansible_host: {database.ip}}}
-      vars:
-        ansible_user: admin
-        ansible_ssh_private_key_file: {SSH_KEY}
-        ansible_ssh_common_args: >-
-          -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR
-          -o ControlMaster=auto -o ControlPersist=60s -o ControlPath={control}/%C
-  vars:
-    # The RDS stand-in's address (on AWS this comes from provision's outputs).
-    db_host: {database.ip}
-    # Like the RDS security group: the database admits the Airflow host only.
-    local_database_client_cidrs: [{airflow.ip}/32]
-    # This machine runs Ansible and testinfra, and the security tests fail SSH logins on purpose: never banned.
-    base_fail2ban_ignoreip: [{gateway()}/32]
-    # The AWS SDK's own setting (botocore reads AWS_ENDPOINT_URL): the services' aws_default reaches the local
-    # AWS API without an endpoint in any play or connection. On AWS nothing is set and the SDK uses AWS.
-    airflow_extra_env:
-      AWS_ENDPOINT_URL: {endpoint_url}
-    # The local AWS endpoint accepts any key; on AWS the instance profile supplies credentials instead.
-    airflow_aws_access_key_id: testing
-    airflow_aws_secret_access_key: testing
-    airflow_ui_url: {ui_url(env)}
-""")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(inventory(env, endpoint_url), indent=2) + "\n")
+    (ROOT / "inventory" / env / "localcloud.yml").unlink(missing_ok=True)  # the old generated file would clash
     return path
 
 

@@ -17,11 +17,8 @@ from pathlib import Path
 from ci.paths import ROOT, VENV_BIN
 from ci.processes import alive, stop_pid
 
-STATE_DIR = Path(os.environ.get("TINY_LOCALCLOUD_DIR", ROOT / ".work" / "localcloud"))
 # Debian's AMIs are not in moto's catalogue: give it their metadata so the AMI lookup runs unchanged.
 LOCAL_AMIS = ROOT / "ci" / "data" / "local_amis.json"
-DEFAULT_HOST = os.environ.get("TINY_MOTO_HOST", "127.0.0.1")
-DEFAULT_PORT = int(os.environ.get("TINY_MOTO_PORT", "5000"))
 # Environments the local cloud holds: `local` (the default) and `local-prod`, the production stand-in of
 # the promotion path. Every other environment is real AWS.
 LOCAL_ENVS = ("local", "local-prod")
@@ -30,6 +27,49 @@ LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 
 class LocalCloudError(RuntimeError):
     """The local cloud could not be started or is not running."""
+
+
+# Settings are read when used, never at import: a TINY_* variable set later (a test, a Jenkins job's
+# environment) is what every call sees.
+def state_dir() -> Path:
+    """The local cloud's state: moto's PID and port, the SSH key pair, each environment's inventory.
+
+    Like an AWS account it is not any one workspace's: `TINY_LOCALCLOUD_DIR` points every checkout (a Jenkins
+    job's fresh workspace) at the local cloud another one started; by default it is this checkout's.
+    """
+    return Path(os.environ.get("TINY_LOCALCLOUD_DIR") or ROOT / ".work" / "localcloud")
+
+
+def default_host() -> str:
+    """moto's address when nothing else is asked (`TINY_MOTO_HOST`)."""
+    return os.environ.get("TINY_MOTO_HOST") or "127.0.0.1"
+
+
+def default_port() -> int:
+    """moto's port when nothing else is asked (`TINY_MOTO_PORT`)."""
+    return int(os.environ.get("TINY_MOTO_PORT") or "5000")
+
+
+def ssh_key() -> Path:
+    """The private half of the local cloud's SSH key pair (the hosts' login key; provision imports its public
+    half as the EC2 key pair)."""
+    return state_dir() / "ssh" / "id_ed25519"
+
+
+def ensure_ssh_key() -> Path:
+    """Generate the key pair once (`localcloud up` and a local provision do); its public half."""
+    key = ssh_key()
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tiny-analytics-local", "-f", str(key)],
+                       check=True)
+    return key.with_suffix(".pub")
+
+
+def inventory_file(env: str) -> Path:
+    """env's hosts as `ansible-inventory --list` prints them, written by `localcloud up`, removed by `down`;
+    the committed inventory/<env>/localcloud.py prints it to Ansible and testinfra from any checkout."""
+    return state_dir() / "inventory" / f"{env}.json"
 
 
 @dataclass
@@ -63,9 +103,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 class Moto:
     """The moto server of one local cloud, identified by its state folder."""
 
-    def __init__(self, state_dir: Path = STATE_DIR) -> None:
-        self.state_dir = state_dir
-        self.state_file = state_dir / "moto.json"
+    def __init__(self, folder: Path | None = None) -> None:
+        self.state_dir = folder or state_dir()
+        self.state_file = self.state_dir / "moto.json"
 
     def state(self) -> MotoState | None:
         """The recorded state if its process still runs, else None (stale records are removed)."""
@@ -77,8 +117,9 @@ class Moto:
         self.state_file.unlink()
         return None
 
-    def up(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: float = 20.0) -> MotoState:
+    def up(self, host: str | None = None, port: int | None = None, timeout: float = 20.0) -> MotoState:
         """Start moto_server unless it already runs; wait until it accepts connections."""
+        host, port = host or default_host(), port or default_port()
         running = self.state()
         if running:
             return running
@@ -117,3 +158,13 @@ class Moto:
 def aws_environment(state: MotoState, region: str) -> dict[str, str]:
     """Environment for boto3, the AWS CLI and amazon.aws to talk to the local endpoint."""
     return {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": state.url, "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
+
+
+def running_endpoint(region: str) -> dict[str, str]:
+    """aws_environment of the local cloud that runs now; starts nothing (LocalCloudError when none runs)."""
+    state = Moto().state()
+    if state is None:
+        raise LocalCloudError(f"the local cloud is not running (no AWS endpoint recorded in {state_dir()}): run "
+                              "`make up` (or `make localcloud`) first; a checkout that is not the one which started "
+                              "it (a Jenkins job's workspace) finds it through TINY_LOCALCLOUD_DIR")
+    return aws_environment(state, region)

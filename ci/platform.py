@@ -24,6 +24,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ci.ansible import WORK, aws_target
+from ci.localcloud import LOCAL_ENVS, LocalCloudError
 from ci.paths import ROOT
 
 if TYPE_CHECKING:
@@ -92,7 +93,8 @@ def read_outputs(env: str, region: str, aws_env: dict[str, str]) -> dict:
 
 @dataclass
 class Platform:
-    """provision's outputs for env, and the environment variables that reach its AWS API."""
+    """One environment, the one object every stage after provision asks: its name, whether the local cloud
+    holds it, its region, provision's outputs, its records, and the variables that reach its AWS API."""
 
     env: str
     outputs: dict
@@ -100,14 +102,28 @@ class Platform:
 
     @classmethod
     def load(cls, env: str) -> Platform:
-        """Read env's outputs from the environment (local: the local endpoint runs first)."""
+        """Read env's outputs from the environment. No side effects: nothing is started or created (a local
+        environment needs the local cloud running: PlatformError otherwise)."""
         region = inventory_region(env)
-        aws_env = aws_target(env, region)
+        try:
+            aws_env = aws_target(env, region)
+        except LocalCloudError as exc:
+            raise PlatformError(str(exc)) from exc
         return cls(env, read_outputs(env, region, aws_env), aws_env)
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the local cloud holds this environment (else it is real AWS)."""
+        return self.env in LOCAL_ENVS
+
+    @property
+    def region(self) -> str:
+        """The environment's AWS region."""
+        return self.outputs["aws_region"]
 
     def client(self, service: str) -> BaseClient:
         """A boto3 client of the environment's API (credentials from the caller on AWS)."""
-        return _client(service, self.outputs["aws_region"], self.aws_env)
+        return _client(service, self.region, self.aws_env)
 
     def bucket(self, kind: str) -> str:
         """Name of the raw, artifacts or logs bucket."""

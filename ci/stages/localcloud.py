@@ -13,13 +13,13 @@ import time
 
 from ci import base_image, local_hosts
 from ci.docker_engine import Engine, EngineError
-from ci.localcloud import DEFAULT_PORT, LOCAL_ENVS, LocalCloudError, Moto
+from ci.localcloud import LOCAL_ENVS, LocalCloudError, Moto, ensure_ssh_key, ssh_key
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The action; `--aws-only` keeps the old moto-only local cloud (no Docker)."""
     parser.add_argument("action", choices=("up", "down", "status", "info"))
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="moto's port (default: %(default)s)")
+    parser.add_argument("--port", type=int, help="moto's port (default: TINY_MOTO_PORT or 5000)")
     parser.add_argument("--aws-only", action="store_true", help="only the AWS endpoint, on 127.0.0.1 (no hosts)")
 
 
@@ -40,15 +40,14 @@ def up(env: str, port: int) -> int:
                               "run `make down` first")
     state = moto.up(local_hosts.gateway(), port)
     print(f"aws endpoint (moto)  {state.url}  pid {state.pid}")
-    from ci.ansible import local_ssh_public_key
-
-    local_ssh_public_key()
+    ensure_ssh_key()
     for host in local_hosts.hosts(env):
         started = time.monotonic()
         local_hosts.start_host(engine, image, host)
         print(f"{host.role + ' host':<20} {host.hostname}  {host.ip}  container {host.container}  "
               f"booted in {time.monotonic() - started:.1f} s")
-    print(f"inventory            {local_hosts.write_inventory(env, state.url)}")
+    inventory = local_hosts.write_inventory(env, state.url)
+    print(f"inventory            {inventory}  (inventory/{env}/localcloud.py lists it)")
     return 0
 
 
@@ -88,7 +87,7 @@ def info(env: str) -> int:
     print(f"\nAirflow UI   {local_hosts.ui_url(env)}  (user admin)")
     print(f"password     make password ENV={env}   (read from the secret store, never written to a file)")
     airflow, database = local_hosts.hosts(env)
-    print(f"ssh          ssh -i {local_hosts.SSH_KEY} admin@{airflow.ip}")
+    print(f"ssh          ssh -i {ssh_key()} admin@{airflow.ip}")
     print(f"database     {database.ip}:5432 (the RDS stand-in)")
     print("stop it      make down")
     return 0

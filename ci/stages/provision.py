@@ -6,6 +6,7 @@ import argparse
 
 from ci.ansible import ANSIBLE_ENV, LocalCloudError, aws_target, parse_recap, playbook_argv
 from ci.cost import CostError, check_budget, environment_vars, estimate, parse_extra_vars, render
+from ci.localcloud import LOCAL_ENVS, Moto, ensure_ssh_key
 from ci.runner import Stage, StepFailed
 
 
@@ -32,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
     if not stage.call("budget", budget).ok:
         return stage.finish()
     try:
+        if args.env in LOCAL_ENVS:  # creating the environment: the local cloud's AWS API and key pair first
+            Moto().up()
+            ensure_ssh_key()
         env = aws_target(args.env, variables["aws_region"])
     except LocalCloudError as exc:
         stage.fail("local cloud", str(exc))

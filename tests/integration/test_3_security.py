@@ -14,6 +14,7 @@ import requests
 
 from ci import local_hosts
 from ci.host_exec import SERVICES, airflow_host
+from ci.localcloud import ssh_key
 from ci.paths import ROOT
 from ci.platform import Platform
 
@@ -75,7 +76,7 @@ def test_ssh_refuses_passwords(user):
 
 
 def test_ssh_refuses_root_even_with_the_key():
-    run = subprocess.run(["ssh", "-i", str(local_hosts.SSH_KEY), "-o", "BatchMode=yes", "-o",
+    run = subprocess.run(["ssh", "-i", str(ssh_key()), "-o", "BatchMode=yes", "-o",
                           "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10",
                           f"root@{AIRFLOW.ip}", "true"], capture_output=True, text=True, timeout=30, check=False)
     assert run.returncode == 255 and "Permission denied" in run.stderr, run.stderr

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import os
+import shutil
 import subprocess
 
 import pytest
-import yaml
 
 from ci import base_image, local_hosts
 from ci.docker_engine import EngineError
+from ci.paths import ROOT
 
 
 def test_each_environment_has_its_own_fixed_addresses():
@@ -21,15 +24,54 @@ def test_each_environment_has_its_own_fixed_addresses():
     assert {h.container for h in local} == {"tiny-analytics-local-airflow", "tiny-analytics-local-database"}
 
 
-def test_inventory_names_groups_login_and_db_endpoint(tmp_path, monkeypatch):
-    monkeypatch.setattr(local_hosts, "inventory_file", lambda env: tmp_path / f"{env}.yml")
-    path = local_hosts.write_inventory("local", "http://172.30.0.1:5000")
-    inventory = yaml.safe_load(path.read_text())["all"]
-    groups = inventory["children"]["local_servers"]
-    assert set(groups["children"]["airflow"]["hosts"]) == {"local-airflow-1"}
-    assert set(groups["children"]["database"]["hosts"]) == {"local-db-1"}
-    assert groups["vars"]["ansible_user"] == "admin"
-    assert inventory["vars"]["db_host"] == local_hosts.hosts("local")[1].ip
+def _ansible_inventory(inventory: str, state: str) -> dict:
+    from ci.ansible import ANSIBLE_ENV
+    from ci.paths import tool
+
+    proc = subprocess.run([tool("ansible-inventory"), "-i", inventory, "--list"], capture_output=True, text=True,
+                          env={**os.environ, **ANSIBLE_ENV, "TINY_LOCALCLOUD_DIR": state}, check=True)
+    return json.loads(proc.stdout)
+
+
+def test_inventory_names_groups_login_and_db_endpoint_for_ansible(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(tmp_path))
+    assert local_hosts.write_inventory("local", "http://172.30.0.1:5000") == tmp_path / "inventory" / "local.json"
+    listing = _ansible_inventory(str(ROOT / "inventory" / "local"), str(tmp_path))  # the committed script
+    assert listing["airflow"]["hosts"] == ["local-airflow-1"] and listing["database"]["hosts"] == ["local-db-1"]
+    airflow = listing["_meta"]["hostvars"]["local-airflow-1"]
+    assert airflow["ansible_user"] == "admin" and airflow["ansible_host"] == local_hosts.hosts("local")[0].ip
+    assert airflow["ansible_ssh_private_key_file"] == str(tmp_path / "ssh" / "id_ed25519")
+    assert airflow["db_host"] == local_hosts.hosts("local")[1].ip
+    assert airflow["deploy_env"] == "local"  # the committed group_vars still apply
+    assert "local-prod-airflow-1" not in listing["_meta"]["hostvars"]
+
+
+def test_any_checkout_pointed_at_the_local_cloud_lists_its_hosts_and_none_when_it_is_down(tmp_path, monkeypatch):
+    """A Jenkins job's fresh workspace has no .work: TINY_LOCALCLOUD_DIR is how it finds the local cloud."""
+    state, elsewhere = tmp_path / "state", tmp_path / "checkout" / "inventory"
+    shutil.copytree(ROOT / "inventory", elsewhere, symlinks=True)
+    monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(state))
+    local_hosts.write_inventory("local-prod", "http://172.30.0.1:5000")
+    listing = _ansible_inventory(str(elsewhere / "local-prod"), str(state))
+    assert listing["airflow"]["hosts"] == ["local-prod-airflow-1"]
+    assert "airflow" not in _ansible_inventory(str(elsewhere / "local"), str(state))  # local is not up
+    (state / "inventory" / "local-prod.json").unlink()
+    assert "airflow" not in _ansible_inventory(str(elsewhere / "local-prod"), str(state))
+
+
+def test_reaching_the_local_cloud_starts_nothing(tmp_path, monkeypatch):
+    """Loading an environment (every stage after provision) has no side effects: no moto, no key pair."""
+    from ci.ansible import aws_target
+    from ci.localcloud import LocalCloudError
+    from ci.platform import Platform, PlatformError
+
+    monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(tmp_path))
+    with pytest.raises(LocalCloudError, match=r"the local cloud is not running .* run `make up`"):
+        aws_target("local", "us-east-1")
+    with pytest.raises(PlatformError, match="the local cloud is not running"):
+        Platform.load("local-prod")
+    assert list(tmp_path.iterdir()) == []
+    assert aws_target("staging", "us-east-1") == {}
 
 
 def test_an_overlapping_subnet_is_reported_with_its_holder(monkeypatch):

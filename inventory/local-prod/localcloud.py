@@ -1,0 +1,1 @@
+../local/localcloud.py
