@@ -20,10 +20,28 @@ from ci.docker_engine import EngineError, EngineState, docker
 from ci.localcloud import inventory_file, ssh_key
 from ci.paths import ROOT
 
-NETWORK = os.environ.get("TINY_LOCALCLOUD_NETWORK", "tiny-analytics")
-SUBNET = ipaddress.ip_network(os.environ.get("TINY_LOCALCLOUD_SUBNET", "172.30.0.0/24"))
-# The Airflow UI/API of the `local` environment, published on the machine's loopback.
-UI_PORT = int(os.environ.get("TINY_AIRFLOW_PORT", "8080"))
+
+# Settings are read when used (not at import), so a TINY_* variable set later is what every call sees.
+def network() -> str:
+    """The project's Docker network (`TINY_LOCALCLOUD_NETWORK`)."""
+    return os.environ.get("TINY_LOCALCLOUD_NETWORK") or "tiny-analytics"
+
+
+def subnet() -> ipaddress.IPv4Network:
+    """The network's fixed subnet (`TINY_LOCALCLOUD_SUBNET`, a free /24)."""
+    return ipaddress.ip_network(os.environ.get("TINY_LOCALCLOUD_SUBNET") or "172.30.0.0/24")
+
+
+def ui_port() -> int:
+    """The `local` environment's Airflow UI/API, published on the machine's loopback (`TINY_AIRFLOW_PORT`)."""
+    return int(os.environ.get("TINY_AIRFLOW_PORT") or "8080")
+
+
+def log_volume_mb() -> int:
+    """Size of the Airflow host's log volume (`TINY_LOG_VOLUME_MB`)."""
+    return int(os.environ.get("TINY_LOG_VOLUME_MB") or "256")
+
+
 # Environments the local cloud can hold, each with its slot of addresses (.10/.11, .20/.21).
 SLOTS = {"local": 1, "local-prod": 2}
 # What a host container needs for systemd as PID 1 on this engine (--privileged fails here).
@@ -32,7 +50,6 @@ SYSTEMD_FLAGS = ["--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined
 # The airflow role's logs folder and fixed uid/gid (airflow_logs_dir, airflow_uid, airflow_gid).
 LOGS_DIR = "/opt/airflow/logs"
 AIRFLOW_UID = 10001
-LOG_VOLUME_MB = int(os.environ.get("TINY_LOG_VOLUME_MB", "256"))
 
 
 @dataclass(frozen=True)
@@ -56,24 +73,24 @@ class Host:
 
 def gateway() -> str:
     """The network's gateway: the machine's own address on it (moto listens here)."""
-    return str(SUBNET.network_address + 1)
+    return str(subnet().network_address + 1)
 
 
 def hosts(env: str) -> list[Host]:
     """env's Airflow host and database host, at fixed addresses of the subnet."""
-    base = SUBNET.network_address + 10 * SLOTS[env]
+    base = subnet().network_address + 10 * SLOTS[env]
     return [Host(env, "airflow", str(base)), Host(env, "database", str(base + 1))]
 
 
 def _subnet_holder() -> str | None:
-    """The route on this machine overlapping SUBNET, if any (what holds it, for the error message)."""
+    """The route on this machine overlapping the subnet, if any (what holds it, for the error message)."""
     routes = subprocess.run(["ip", "-o", "-4", "route", "show"], capture_output=True, text=True, check=False).stdout
     for line in routes.splitlines():
         prefix = line.split()[0]
         if prefix == "default":
             continue
         try:
-            if ipaddress.ip_network(prefix, strict=False).overlaps(SUBNET):
+            if ipaddress.ip_network(prefix, strict=False).overlaps(subnet()):
                 return line.strip()
         except ValueError:
             continue
@@ -88,25 +105,25 @@ def _port_holder(port: int) -> str | None:
 
 def ensure_network(engine: EngineState) -> None:
     """Create the project network with its fixed subnet, or reuse it; refuse an overlapping subnet."""
-    found = docker(engine, "network", "inspect", NETWORK, "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}",
+    found = docker(engine, "network", "inspect", network(), "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}",
                    check=False)
     if found.returncode == 0:
         current = found.stdout.decode().strip()
-        if current != str(SUBNET):
-            raise EngineError(f"network {NETWORK} exists with subnet {current}, not {SUBNET}: "
+        if current != str(subnet()):
+            raise EngineError(f"network {network()} exists with subnet {current}, not {subnet()}: "
                               "run `make down` or set TINY_LOCALCLOUD_SUBNET")
         return
     holder = _subnet_holder()
     if holder:
-        raise EngineError(f"subnet {SUBNET} is already in use on this machine ({holder}): "
+        raise EngineError(f"subnet {subnet()} is already in use on this machine ({holder}): "
                           "set TINY_LOCALCLOUD_SUBNET to a free /24")
-    docker(engine, "network", "create", "--subnet", str(SUBNET), "--gateway", gateway(), NETWORK)
+    docker(engine, "network", "create", "--subnet", str(subnet()), "--gateway", gateway(), network())
 
 
 def log_volume() -> list[str]:
     """The Airflow host's own log volume: a size-limited tmpfs owned by the role's fixed airflow uid/gid (what
     a separate EBS volume is on AWS), so a log flood fills it and not the host's root file system."""
-    return ["--tmpfs", f"{LOGS_DIR}:size={LOG_VOLUME_MB}m,uid={AIRFLOW_UID},gid={AIRFLOW_UID},mode=0750"]
+    return ["--tmpfs", f"{LOGS_DIR}:size={log_volume_mb()}m,uid={AIRFLOW_UID},gid={AIRFLOW_UID},mode=0750"]
 
 
 def _state(engine: EngineState, container: str) -> str | None:
@@ -120,12 +137,12 @@ def start_host(engine: EngineState, image: str, host: Host) -> None:
     if status is None:
         publish: list[str] = []
         if host.env == "local" and host.role == "airflow":
-            holder = _port_holder(UI_PORT)
+            holder = _port_holder(ui_port())
             if holder:
-                raise EngineError(f"port {UI_PORT} for the Airflow UI is in use ({holder}): set TINY_AIRFLOW_PORT")
-            publish = ["--publish", f"127.0.0.1:{UI_PORT}:8080"]
+                raise EngineError(f"port {ui_port()} for the Airflow UI is in use ({holder}): set TINY_AIRFLOW_PORT")
+            publish = ["--publish", f"127.0.0.1:{ui_port()}:8080"]
         docker(engine, "run", "--detach", "--name", host.container, "--hostname", host.hostname,
-               "--network", NETWORK, "--ip", host.ip, "--label", f"tiny-analytics.env={host.env}",
+               "--network", network(), "--ip", host.ip, "--label", f"tiny-analytics.env={host.env}",
                *publish, *SYSTEMD_FLAGS, *(log_volume() if host.role == "airflow" else []), image)
     elif status != "running":
         docker(engine, "start", host.container)
@@ -163,10 +180,10 @@ def remove_hosts(engine: EngineState, env: str) -> list[str]:
 
 def remove_network(engine: EngineState) -> bool:
     """Remove the project network if no container uses it any more."""
-    found = docker(engine, "network", "inspect", NETWORK, "--format", "{{len .Containers}}", check=False)
+    found = docker(engine, "network", "inspect", network(), "--format", "{{len .Containers}}", check=False)
     if found.returncode != 0 or found.stdout.decode().strip() != "0":
         return False
-    docker(engine, "network", "rm", NETWORK)
+    docker(engine, "network", "rm", network())
     return True
 
 
@@ -217,7 +234,7 @@ def write_inventory(env: str, endpoint_url: str) -> Path:
 
 def ui_url(env: str) -> str:
     """Where a browser on this machine opens env's Airflow UI."""
-    return f"http://127.0.0.1:{UI_PORT}" if env == "local" else f"http://{hosts(env)[0].ip}:8080"
+    return f"http://127.0.0.1:{ui_port()}" if env == "local" else f"http://{hosts(env)[0].ip}:8080"
 
 
 def running_hosts(engine: EngineState) -> list[str]:

@@ -32,7 +32,7 @@ def up(env: str, port: int) -> int:
     image = base_image.ensure(engine)
     print(f"base image           {image}")
     local_hosts.ensure_network(engine)
-    print(f"network              {local_hosts.NETWORK}  {local_hosts.SUBNET}")
+    print(f"network              {local_hosts.network()}  {local_hosts.subnet()}")
     moto = Moto()
     running = moto.state()
     if running and running.host != local_hosts.gateway():
@@ -59,7 +59,7 @@ def down(env: str) -> int:
         for name in local_hosts.remove_hosts(running, env):
             print(f"removed container    {name}")
         if not local_hosts.running_hosts(running) and local_hosts.remove_network(running):
-            print(f"removed network      {local_hosts.NETWORK}")
+            print(f"removed network      {local_hosts.network()}")
     if not (running and local_hosts.running_hosts(running)):
         print("aws endpoint (moto)  stopped" if Moto().down() else "aws endpoint (moto)  was not running")
         others = local_hosts.other_containers(running) if running else []

@@ -19,7 +19,7 @@ def test_each_environment_has_its_own_fixed_addresses():
     local, prod = local_hosts.hosts("local"), local_hosts.hosts("local-prod")
     addresses = [h.ip for h in local + prod]
     assert len(set(addresses)) == 4
-    assert all(ipaddress.ip_address(a) in local_hosts.SUBNET for a in addresses)
+    assert all(ipaddress.ip_address(a) in local_hosts.subnet() for a in addresses)
     assert local_hosts.gateway() not in addresses
     assert {h.container for h in local} == {"tiny-analytics-local-airflow", "tiny-analytics-local-database"}
 
@@ -75,7 +75,7 @@ def test_reaching_the_local_cloud_starts_nothing(tmp_path, monkeypatch):
 
 
 def test_an_overlapping_subnet_is_reported_with_its_holder(monkeypatch):
-    route = f"{local_hosts.SUBNET} dev br-other proto kernel scope link src 172.30.0.1"
+    route = f"{local_hosts.subnet()} dev br-other proto kernel scope link src 172.30.0.1"
     created = []
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, stdout=route + "\n"))
     monkeypatch.setattr(local_hosts, "docker", lambda _engine, *args, **_kw: created.append(args)
@@ -94,3 +94,20 @@ def test_image_tag_follows_the_recipe(monkeypatch, tmp_path):
     recipe.write_text("echo two\n")
     assert base_image.recipe_tag("http://deb.debian.org/debian") != first
     assert base_image.recipe_tag("http://mirror.example/debian") != base_image.recipe_tag("http://deb.debian.org/debian")
+
+
+def test_settings_are_read_when_used_not_at_import(tmp_path, monkeypatch):
+    """A TINY_* variable set after the modules were imported (a test, a Jenkins job's environment) is what
+    every call sees: no module keeps a copy read at import."""
+    from ci.docker_engine import Engine
+    from ci.localcloud import Moto, default_port, ssh_key
+
+    monkeypatch.setenv("TINY_LOCALCLOUD_SUBNET", "10.99.0.0/24")
+    monkeypatch.setenv("TINY_AIRFLOW_PORT", "18080")
+    monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(tmp_path / "cloud"))
+    monkeypatch.setenv("TINY_DOCKER_DIR", str(tmp_path / "engine"))
+    monkeypatch.setenv("TINY_MOTO_PORT", "15000")
+    assert [h.ip for h in local_hosts.hosts("local")] == ["10.99.0.10", "10.99.0.11"]
+    assert local_hosts.gateway() == "10.99.0.1" and local_hosts.ui_url("local") == "http://127.0.0.1:18080"
+    assert ssh_key() == tmp_path / "cloud" / "ssh" / "id_ed25519" and Moto().state_dir == tmp_path / "cloud"
+    assert Engine().work == tmp_path / "engine" and default_port() == 15000
