@@ -6,7 +6,12 @@ playbooks stay identical for both; none changes a playbook's behaviour beyond wh
 
 from __future__ import annotations
 
+import threading
+
+from moto.core.responses import ActionResult
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend, Zone
+from moto.ec2.models.instances import InstanceBackend
+from moto.ec2.responses.instances import InstanceResponse
 from moto.rds.models import DBInstance
 from moto.server import main
 
@@ -60,6 +65,45 @@ LOCAL_ZONES = {"us-east-1": Zone(region_name="us-east-1", name="us-east-1-bos-1a
 for _region, _zone in LOCAL_ZONES.items():
     if all(z.name != _zone.name for z in RegionsAndZonesBackend.zones.get(_region, [])):
         RegionsAndZonesBackend.zones.setdefault(_region, []).append(_zone)
+
+# RunInstances, CreditSpecification: "Default: standard (T2 instances) or unlimited (T3/T3a/T4g instances)"
+# (EC2 API reference); unlimited bills surplus CPU credits. moto ignores the request and answers "standard"
+# for every instance, which hid a t4g host launched unlimited. Kept per instance, as AWS keeps it.
+_requested = threading.local()
+_moto_run_instances = InstanceResponse.run_instances
+_moto_backend_run_instances = InstanceBackend.run_instances
+
+
+def default_cpu_credits(instance_type: str) -> str:
+    """The credit option AWS gives a burstable instance launched without one."""
+    return "standard" if instance_type.startswith("t2.") else "unlimited"
+
+
+def _run_instances(self: InstanceResponse) -> ActionResult:
+    _requested.cpu_credits = self._get_param("CreditSpecification.CpuCredits")
+    try:
+        return _moto_run_instances(self)
+    finally:
+        _requested.cpu_credits = None
+
+
+def _backend_run_instances(self: InstanceBackend, *args: object, **kwargs: object) -> object:
+    reservation = _moto_backend_run_instances(self, *args, **kwargs)
+    for instance in reservation.instances:
+        instance.cpu_credits = getattr(_requested, "cpu_credits", None) or default_cpu_credits(instance.instance_type)
+    return reservation
+
+
+def _describe_instance_credit_specifications(self: InstanceResponse) -> ActionResult:
+    instances = self.ec2_backend.describe_instance_credit_specifications(self._get_param("InstanceIds", []))
+    return ActionResult({"InstanceCreditSpecifications": [
+        {"InstanceId": i.id, "CpuCredits": getattr(i, "cpu_credits", None) or default_cpu_credits(i.instance_type)}
+        for i in instances]})
+
+
+InstanceResponse.run_instances = _run_instances
+InstanceBackend.run_instances = _backend_run_instances
+InstanceResponse.describe_instance_credit_specifications = _describe_instance_credit_specifications
 
 if __name__ == "__main__":
     main()

@@ -126,6 +126,14 @@ def test_instance_requires_imdsv2_and_encrypted_gp3(live, instance):
     assert instance["InstanceType"] == live.variables.get("airflow_instance_type", "t4g.medium")
 
 
+def test_burstable_host_runs_on_standard_credits(live, instance):
+    """t3/t4g launch "unlimited" unless RunInstances says otherwise (EC2 API reference, CreditSpecification), and
+    unlimited bills surplus CPU credits beyond the estimate."""
+    (spec,) = live.client("ec2").describe_instance_credit_specifications(
+        InstanceIds=[instance["InstanceId"]])["InstanceCreditSpecifications"]
+    assert spec["CpuCredits"] == live.variables.get("airflow_cpu_credits", "standard")
+
+
 def test_instance_runs_debian_12(live, instance):
     """A Debian 12 image from Debian's account; the newest one when the host was launched (on the local cloud,
     where the image list does not change; on AWS a newer image may have appeared since, and the host is kept)."""

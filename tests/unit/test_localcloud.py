@@ -69,3 +69,25 @@ def test_cli_status_up_down(tmp_path):
     finally:
         assert "stopped" in cli("down").stdout
     assert cli("status").returncode == 3
+
+
+def test_burstable_hosts_get_the_credit_option_aws_gives_them(moto):
+    """RunInstances: CreditSpecification defaults to unlimited for T3/T3a/T4g and standard for T2 (EC2 API
+    reference); a requested option is kept. moto itself answered "standard" for every instance."""
+    state = moto.up("127.0.0.1", free_port())
+    env = aws_environment(state, "us-east-1")
+    ec2 = boto3.client("ec2", endpoint_url=state.url, region_name="us-east-1",
+                       aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    image = ec2.describe_images(Owners=["136693071363"])["Images"][0]["ImageId"]
+
+    def launched(instance_type: str, **extra) -> str:
+        (instance,) = ec2.run_instances(ImageId=image, InstanceType=instance_type, MinCount=1, MaxCount=1,
+                                        **extra)["Instances"]
+        (spec,) = ec2.describe_instance_credit_specifications(
+            InstanceIds=[instance["InstanceId"]])["InstanceCreditSpecifications"]
+        return spec["CpuCredits"]
+
+    assert launched("t4g.medium") == "unlimited"
+    assert launched("t3.small") == "unlimited"
+    assert launched("t2.micro") == "standard"
+    assert launched("t4g.medium", CreditSpecification={"CpuCredits": "standard"}) == "standard"
