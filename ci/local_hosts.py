@@ -211,7 +211,7 @@ def inventory(env: str, endpoint_url: str) -> dict:
         "airflow_extra_env": {"AWS_ENDPOINT_URL": endpoint_url},
         # The local AWS endpoint accepts any key; on AWS the instance profile supplies credentials instead.
         "airflow_aws_access_key_id": "testing",
-        "airflow_aws_secret_access_key": "testing",
+        "airflow_aws_secret_access_key": "testing",  # pragma: allowlist secret (moto's throwaway key)
         "airflow_ui_url": ui_url(env),
     }
     return {

@@ -13,6 +13,7 @@ HERE = Path(__file__).absolute().parent  # not resolved: inventory/local-prod/lo
 
 
 def main() -> None:
+    """Print the recorded inventory (`--list`), or one host's variables (`--host NAME`)."""
     state = Path(os.environ.get("TINY_LOCALCLOUD_DIR") or HERE.parent.parent / ".work" / "localcloud")
     path = state / "inventory" / f"{HERE.name}.json"
     listing = json.loads(path.read_text()) if path.exists() else {"_meta": {"hostvars": {}}}
