@@ -52,8 +52,10 @@ def build_url() -> str | None:
 
 
 def actor() -> str:
-    """Who acts: the approver Jenkins passes (submitterParameter) or the local user."""
-    return os.environ.get("PROMOTED_BY") or os.environ.get("BUILD_USER_ID") or getpass.getuser()
+    """Who acts: the approver Jenkins passes (the input's submitterParameter, kept by the approval stage as
+    APPROVED_BY; `make promote APPROVER=` as PROMOTED_BY), the build's user, or the local user."""
+    return (os.environ.get("APPROVED_BY") or os.environ.get("PROMOTED_BY") or os.environ.get("BUILD_USER_ID")
+            or getpass.getuser())
 
 
 def write_verification(platform: Platform, deployed: dict, verify: dict, smoke: dict) -> str:

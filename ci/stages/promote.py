@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if ok:
         ok = infra_tests(stage, args.target)
         record_result(found["target"], ok)
-    entry = {"sha": found["sha"], "sha256": found["record"]["sha256"], "from_env": args.source,
+    entry = {"action": "promote", "sha": found["sha"], "sha256": found["record"]["sha256"], "from_env": args.source,
              "to_env": args.target, "who": actor(), "when": now(), "build_url": build_url(),
              "verification_record": f"s3://{found['source'].bucket('artifacts')}/{verification_key(found['sha'])}",
              "verified_at": found["record"]["verified_at"], "result": "success" if ok else "failed"}
