@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ci.ansible import run_playbook_stage
-from ci.local_hosts import inventory_file
-from ci.localcloud import LOCAL_ENVS
+from ci.localcloud import LOCAL_ENVS, inventory_file
 from ci.platform import Platform, PlatformError
 from ci.runner import Stage
 
@@ -15,6 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Extra vars and the usual ansible-playbook narrowing."""
     parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--limit", help="only these hosts or groups (ansible-playbook --limit)")
+    parser.add_argument("--tags", help="only the tasks with these tags (ansible-playbook --tags)")
 
 
 def limit_option(limit: str | None) -> list[str]:
@@ -39,4 +39,5 @@ def run(args: argparse.Namespace) -> int:
     reason = preflight(args.env)
     if reason:
         return Stage("configure").refuse("preflight", reason)
-    return run_playbook_stage("configure", args.env, "site.yml", args.extra_vars, limit_option(args.limit))
+    tags = ["--tags", args.tags] if args.tags else []
+    return run_playbook_stage("configure", args.env, "site.yml", args.extra_vars, limit_option(args.limit) + tags)

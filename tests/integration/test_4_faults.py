@@ -62,16 +62,28 @@ def test_restarted_host_brings_every_service_back():
           f"restart began ({healthy:.1f} s after the container was up)")
 
 
+BASE_TASKS_BEFORE_INTERRUPT = 6  # site.yml is stopped while the base role runs
+
+
 def test_interrupted_site_yml_converges_on_the_next_run():
     host = airflow_host("local")
     with host.sudo():  # something for the run to repair: a stopped service and a weakened SSH setting
         host.check_output("systemctl stop airflow-triggerer")
         host.check_output("sed -i 's/^MaxAuthTries 2/MaxAuthTries 6/' /etc/ssh/sshd_config.d/00-tiny-hardening.conf")
+    started_run = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "ci", "configure", "--env", "local"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    time.sleep(25)  # the facts play and part of base have run
+    seen, base_tasks = [], 0
+    assert proc.stdout is not None
+    for line in proc.stdout:  # until the facts play and part of base have run (a condition, not a sleep)
+        seen.append(line)
+        base_tasks += line.startswith("TASK [base : ")
+        if base_tasks == BASE_TASKS_BEFORE_INTERRUPT:
+            break
+    assert base_tasks == BASE_TASKS_BEFORE_INTERRUPT, "".join(seen)
+    interrupted_after = time.monotonic() - started_run
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole run, ansible-playbook included
-    output = proc.communicate(timeout=120)[0]
+    output = "".join(seen) + proc.communicate(timeout=120)[0]
     assert proc.returncode != 0, output
     started = time.monotonic()
     again = ci("configure", "--env", "local")
@@ -79,7 +91,8 @@ def test_interrupted_site_yml_converges_on_the_next_run():
     with host.sudo():
         assert host.service("airflow-triggerer").is_running
         assert "maxauthtries 2" in host.check_output("sshd -T").splitlines()
-    print(f"\nsite.yml interrupted after 25 s; the next run converged in {time.monotonic() - started:.0f} s, "
+    print(f"\nsite.yml interrupted after {interrupted_after:.0f} s (in base's task {BASE_TASKS_BEFORE_INTERRUPT}); the "
+          f"next run converged in {time.monotonic() - started:.0f} s, "
           f"healthy {health_wait():.1f} s later")
 
 
