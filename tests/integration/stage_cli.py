@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -21,12 +22,17 @@ class StageRun:
     seconds: float
 
 
-def ci(*args: str, timeout: float = 1800) -> StageRun:
-    """Run `python -m ci ARGS` from the repository root; its output is echoed for the CI log."""
+def ci(*args: str, timeout: float = 1800, workspace: Path | None = None) -> StageRun:
+    """Run `python -m ci ARGS` from the repository root, or from a Jenkins job's own workspace (a fresh
+    checkout, see workspaces.py); its output is echoed for the CI log."""
+    from workspaces import agent_environment
+
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "ci", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    env = {**os.environ, **agent_environment()} if workspace else None
+    proc = subprocess.run([sys.executable, "-m", "ci", *args], cwd=workspace or ROOT, capture_output=True, text=True,
+                          timeout=timeout, check=False, env=env)
     output = proc.stdout + proc.stderr
-    print(f"\n$ python -m ci {' '.join(args)}  (exit {proc.returncode}, {time.monotonic() - started:.0f} s)")
+    where = f"  [workspace {workspace.name}]" if workspace else ""
+    print(f"\n$ python -m ci {' '.join(args)}  (exit {proc.returncode}, {time.monotonic() - started:.0f} s){where}")
     print("\n".join(output.splitlines()[-40:]))
     return StageRun(list(args), proc.returncode, output, time.monotonic() - started)
