@@ -209,3 +209,33 @@ def test_input_abort_ends_the_build_aborted(env, capsys):
     assert result["code"] == 1 and f"{PROMOTE_JOB} #1 waits for input" in result["out"]
     assert "Rejected by bob\n" in result["out"] and result["out"].strip().endswith(f"{PROMOTE_JOB} #1: ABORTED")
     assert "Deployed" not in result["out"]
+
+
+def test_the_approver_given_to_the_input_is_who_the_promotion_audit_names(env, capsys, monkeypatch):
+    """As far as it goes without a controller: the double's input step gives the build APPROVER=alice; the
+    promote job's approval stage copies it into the build's environment (jobs/promote.Jenkinsfile), its deploy
+    step passes the copy to `make promote`, whose recipe hands it to `ci promote`, whose audit record names
+    actor(). Each link is the real file; only Jenkins' own stage execution is not run."""
+    import os
+    import re
+    import subprocess
+
+    from ci.paths import ROOT
+    from ci.promotion import actor
+
+    thread, _ = promote_paused_at_approval(env, capsys)
+    assert post(env, f"job/{PROMOTE_JOB}/1/input/Promote/proceedEmpty", "alice", "tok-a").status_code == 200
+    thread.join(10)
+    build_env = env.state.builds[PROMOTE_JOB][0].env
+    job = (ROOT / "jobs" / "promote.Jenkinsfile").read_text()
+    copy = re.search(r"env\.(\w+)\s*=\s*env\.APPROVER\b", job).group(1)
+    step = re.search(r"sh '(make promote [^']*)'", job).group(1)
+    dry_run = subprocess.run(["bash", "-c", step.replace("make ", "make -n --no-print-directory ", 1)], cwd=ROOT,
+                             env={**os.environ, "SHA": SHA, "TARGET": "production", copy: build_env["APPROVER"]},
+                             capture_output=True, text=True, check=True).stdout
+    recipe = next(line for line in dry_run.splitlines() if " -m ci promote " in line)
+    for name in ("APPROVED_BY", "PROMOTED_BY", "BUILD_USER_ID"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in re.findall(r'(\w+)="([^"]*)" ', recipe.split(" -m ci ")[0]):
+        monkeypatch.setenv(name, value)
+    assert actor() == "alice", recipe
