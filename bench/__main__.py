@@ -38,7 +38,7 @@ from bench.run_info import run_info
 from ci.ansible import parse_recap
 from ci.config import settings
 from ci.dag_integrity import dag_files
-from ci.localcloud import Moto, free_port
+from ci.localcloud.endpoint import Moto, free_port
 from ci.paths import DAGS, ROOT, reports_dir
 
 ENV = {**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PYTHONPATH": f"{ROOT}{os.pathsep}{DAGS}"}

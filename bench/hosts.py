@@ -18,10 +18,10 @@ import sys
 import time
 
 from bench.goals import SITE_RERUN, WARM_PIPELINE
-from ci import base_image, local_hosts
 from ci.ansible import parse_recap
-from ci.docker_engine import Engine, docker
-from ci.localcloud import inventory_file
+from ci.localcloud import hosts, image
+from ci.localcloud.engine import Engine, docker
+from ci.localcloud.inventory import inventory_file
 from ci.paths import ROOT
 
 CHAIN = (("localcloud", "up"), ("provision",), ("configure",), ("deploy",), ("verify",), ("smoke",))
@@ -52,7 +52,7 @@ def _install_seconds(container: str, command: str) -> float:
 
 def install_figure() -> dict:
     """pip vs uv into fresh venvs on the Airflow host, both with --require-hashes from the same lock."""
-    container = local_hosts.hosts("local")[0].container
+    container = hosts.hosts("local")[0].container
     pip = _install_seconds(container, f"rm -rf /tmp/b-pip && python3 -m venv /tmp/b-pip && "
                                       f"PIP_CERT=/etc/ssl/certs/ca-certificates.crt /tmp/b-pip/bin/pip install -q "
                                       f"--no-cache-dir --require-hashes -r {LOCK}")
@@ -68,8 +68,8 @@ def hosts_figures() -> dict:
     if inventory_file("local").exists():
         raise SystemExit("bench: the local default is up; run `make down` first (the benchmark rebuilds it)")
     engine = Engine().up()
-    image = f"{base_image.REPOSITORY}:{base_image.recipe_tag(base_image.apt_mirror())}"
-    docker(engine, "image", "rm", "--force", image, check=False)
+    base_image = f"{image.REPOSITORY}:{image.recipe_tag(image.apt_mirror())}"
+    docker(engine, "image", "rm", "--force", base_image, check=False)
     try:
         cold = _chain()
         _stage("localcloud", "down")

@@ -168,11 +168,11 @@ def logical_date_of(day: dt.date, offset_seconds: int = 0) -> str:
 
 def api_url(platform: Platform) -> str:
     """The Airflow API of the environment as this machine reaches it."""
-    from ci import local_hosts
     from ci.localcloud import LOCAL_ENVS
+    from ci.localcloud.hosts import ui_url
 
     if platform.env in LOCAL_ENVS:
-        return local_hosts.ui_url(platform.env)
+        return ui_url(platform.env)
     return f"http://{platform.outputs['airflow_host_public_ip']}:8080"
 
 

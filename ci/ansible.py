@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ci.localcloud import LOCAL_ENVS, LocalCloudError, running_endpoint
+from ci.localcloud import LOCAL_ENVS, LocalCloudError
+from ci.localcloud.endpoint import running_endpoint
 from ci.paths import ROOT, VENV_BIN, tool
 
 if TYPE_CHECKING:

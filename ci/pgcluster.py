@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ci.localcloud import free_port
+from ci.localcloud.endpoint import free_port
 
 
 class PostgresUnavailable(RuntimeError):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ci.ansible import run_playbook_stage
-from ci.localcloud import LOCAL_ENVS, inventory_file
+from ci.localcloud import LOCAL_ENVS
+from ci.localcloud.inventory import inventory_file
 from ci.platform import Platform, PlatformError
 from ci.runner import Stage
 

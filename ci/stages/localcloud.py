@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from ci import base_image, local_hosts
-from ci.docker_engine import Engine, EngineError
-from ci.localcloud import LOCAL_ENVS, LocalCloudError, Moto, ensure_ssh_key, ssh_key
+from ci.localcloud import LOCAL_ENVS, LocalCloudError, hosts, image, settings
+from ci.localcloud.endpoint import Moto
+from ci.localcloud.engine import Engine, EngineError
+from ci.localcloud.inventory import ensure_ssh_key, remove_inventory, ssh_key, write_inventory
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,24 +30,24 @@ def up(env: str, port: int) -> int:
     engine = Engine().up()
     print(f"docker engine        {engine.host}" + (f"  pid {engine.pid}" if engine.pid else "  (already running)")
           + f"  {time.monotonic() - engine_started:.1f} s")
-    image = base_image.ensure(engine)
-    print(f"base image           {image}")
-    local_hosts.ensure_network(engine)
-    print(f"network              {local_hosts.network()}  {local_hosts.subnet()}")
+    base_image = image.ensure(engine)
+    print(f"base image           {base_image}")
+    hosts.ensure_network(engine)
+    print(f"network              {settings.network()}  {settings.subnet()}")
     moto = Moto()
     running = moto.state()
-    if running and running.host != local_hosts.gateway():
+    if running and running.host != hosts.gateway():
         raise LocalCloudError(f"moto already runs on {running.host}:{running.port}, which the hosts cannot reach: "
                               "run `make down` first")
-    state = moto.up(local_hosts.gateway(), port)
+    state = moto.up(hosts.gateway(), port)
     print(f"aws endpoint (moto)  {state.url}  pid {state.pid}")
-    ensure_ssh_key()
-    for host in local_hosts.hosts(env):
+    public_key = ensure_ssh_key()
+    for host in hosts.hosts(env):
         started = time.monotonic()
-        local_hosts.start_host(engine, image, host)
+        hosts.start_host(engine, base_image, host, public_key)
         print(f"{host.role + ' host':<20} {host.hostname}  {host.ip}  container {host.container}  "
               f"booted in {time.monotonic() - started:.1f} s")
-    inventory = local_hosts.write_inventory(env, state.url)
+    inventory = write_inventory(env, state.url)
     print(f"inventory            {inventory}  (inventory/{env}/localcloud.py lists it)")
     return 0
 
@@ -56,13 +57,14 @@ def down(env: str) -> int:
     engine = Engine()
     running = engine.state()
     if running:
-        for name in local_hosts.remove_hosts(running, env):
+        for name in hosts.remove_hosts(running, env):
             print(f"removed container    {name}")
-        if not local_hosts.running_hosts(running) and local_hosts.remove_network(running):
-            print(f"removed network      {local_hosts.network()}")
-    if not (running and local_hosts.running_hosts(running)):
+        remove_inventory(env)
+        if not hosts.running_hosts(running) and hosts.remove_network(running):
+            print(f"removed network      {settings.network()}")
+    if not (running and hosts.running_hosts(running)):
         print("aws endpoint (moto)  stopped" if Moto().down() else "aws endpoint (moto)  was not running")
-        others = local_hosts.other_containers(running) if running else []
+        others = hosts.other_containers(running) if running else []
         if others:
             print(f"docker engine        left running: other containers use it ({', '.join(others)})")
         elif engine.down():
@@ -75,7 +77,7 @@ def status(env: str) -> int:
     state = Moto().state()
     print(f"aws endpoint (moto)  {state.url}  pid {state.pid}" if state else "aws endpoint (moto)  not running")
     engine = Engine().state()
-    names = local_hosts.running_hosts(engine) if engine else []
+    names = hosts.running_hosts(engine) if engine else []
     print(f"docker engine        {engine.host if engine else 'not running'}")
     for name in names:
         print(f"host container       {name}")
@@ -84,9 +86,9 @@ def status(env: str) -> int:
 
 def info(env: str) -> int:
     """Where the user opens Airflow and how they log in (the end of `make up`)."""
-    print(f"\nAirflow UI   {local_hosts.ui_url(env)}  (user admin)")
+    print(f"\nAirflow UI   {hosts.ui_url(env)}  (user admin)")
     print(f"password     make password ENV={env}   (read from the secret store, never written to a file)")
-    airflow, database = local_hosts.hosts(env)
+    airflow, database = hosts.hosts(env)
     print(f"ssh          ssh -i {ssh_key()} admin@{airflow.ip}")
     print(f"database     {database.ip}:5432 (the RDS stand-in)")
     print("stop it      make down")

@@ -6,7 +6,9 @@ import argparse
 
 from ci.ansible import ANSIBLE_ENV, LocalCloudError, aws_target, parse_recap, playbook_argv
 from ci.cost import CostError, check_budget, environment_vars, estimate, parse_extra_vars, render
-from ci.localcloud import LOCAL_ENVS, Moto, ensure_ssh_key
+from ci.localcloud import LOCAL_ENVS
+from ci.localcloud.endpoint import Moto
+from ci.localcloud.inventory import ensure_ssh_key
 from ci.runner import Stage, StepFailed
 
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from ci.ansible import parse_recap
-from ci.localcloud import Moto, aws_environment, free_port
+from ci.localcloud.endpoint import Moto, aws_environment, free_port
 from ci.paths import ROOT
 
 ENV = os.environ.get("TINY_AWS_ENV", "local")

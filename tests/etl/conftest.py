@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 
 from ci import pgcluster
-from ci.localcloud import Moto, aws_environment, free_port
+from ci.localcloud.endpoint import Moto, aws_environment, free_port
 
 BUCKET = "tiny-analytics-test-raw"
 

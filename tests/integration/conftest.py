@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from stage_cli import ci
 
-from ci.localcloud import inventory_file
+from ci.localcloud.inventory import inventory_file
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,10 +10,10 @@ from types import TracebackType
 
 import requests
 
-from ci import local_hosts
 from ci.airflow_api import AirflowApi
-from ci.docker_engine import Engine, EngineState, docker
 from ci.host_exec import WAREHOUSE_CONNECT, airflow_host, airflow_python
+from ci.localcloud import hosts
+from ci.localcloud.engine import Engine, EngineState, docker
 from ci.platform import Platform
 from ci.stages.smoke import WAREHOUSE_CHECK
 
@@ -31,7 +31,7 @@ def health(env: str = "local") -> dict[str, str] | None:
     """component -> status from /api/v2/monitor/health; None only when the API server gives no answer
     (connection refused, a timeout, or a 5xx). Any other reply must carry every component, or this raises."""
     try:
-        reply = requests.get(f"{local_hosts.ui_url(env)}/api/v2/monitor/health", timeout=5)
+        reply = requests.get(f"{hosts.ui_url(env)}/api/v2/monitor/health", timeout=5)
     except requests.RequestException:
         return None
     if reply.status_code >= 500:
@@ -63,7 +63,7 @@ def health_wait(timeout: float = 180.0, env: str = "local") -> float:
 def admin_api(env: str = "local") -> AirflowApi:
     """An API session as the admin, whose password is read from the secret store."""
     platform = Platform.load(env)
-    return AirflowApi.login(local_hosts.ui_url(env), "admin", platform.secret("airflow_admin_password"))
+    return AirflowApi.login(hosts.ui_url(env), "admin", platform.secret("airflow_admin_password"))
 
 
 def warehouse_rows(tenant: str, run_id: str, day: str, env: str = "local") -> list[dict]:

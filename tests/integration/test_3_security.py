@@ -12,14 +12,14 @@ import psycopg2
 import pytest
 import requests
 
-from ci import local_hosts
 from ci.host_exec import SERVICES, airflow_host
-from ci.localcloud import ssh_key
+from ci.localcloud import hosts
+from ci.localcloud.inventory import ssh_key
 from ci.paths import ROOT
 from ci.platform import Platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_cloud")]
-AIRFLOW, DATABASE = local_hosts.hosts("local")
+AIRFLOW, DATABASE = hosts.hosts("local")
 # Scanned for the admin password: the repository, the inventories, reports and every log/record under .work
 # (not the Docker engine's data root, the image build or the bundles: no text of ours there).
 SKIPPED = (".git", ".venv", ".cache", "requirements/npm/node_modules", ".work/docker", ".work/image",
@@ -33,14 +33,14 @@ def platform():
 
 @pytest.mark.parametrize("path", ["/api/v2/dags", "/api/v2/config", "/ui/dags", "/api/v2/connections"])
 def test_anonymous_calls_are_refused(path):
-    reply = requests.get(f"{local_hosts.ui_url('local')}{path}", timeout=10, allow_redirects=False)
+    reply = requests.get(f"{hosts.ui_url('local')}{path}", timeout=10, allow_redirects=False)
     assert reply.status_code == 401, f"{path}: {reply.status_code}"
 
 
 def test_admin_password_is_not_a_default(platform):
     password = platform.secret("airflow_admin_password")
     assert len(password) >= 20 and password.lower() not in {"admin", "airflow", "password"}
-    login = requests.post(f"{local_hosts.ui_url('local')}/auth/token", json={"username": "admin", "password": "admin"},
+    login = requests.post(f"{hosts.ui_url('local')}/auth/token", json={"username": "admin", "password": "admin"},
                           timeout=10)
     assert login.status_code in (400, 401, 403)
 

@@ -22,10 +22,10 @@ from platform_probe import (
 )
 from stage_cli import ci
 
-from ci import local_hosts
 from ci.airflow_api import AirflowApi
-from ci.docker_engine import docker
 from ci.host_exec import SERVICES, airflow_host, warehouse_query
+from ci.localcloud import hosts
+from ci.localcloud.engine import docker
 from ci.paths import ROOT
 from ci.platform import Platform
 from ci.sample_data import sample_day
@@ -54,7 +54,7 @@ def test_killed_scheduler_is_restarted_by_systemd():
 
 def test_restarted_host_brings_every_service_back():
     started = time.monotonic()
-    docker(engine(), "restart", "--time", "30", local_hosts.hosts("local")[0].container)
+    docker(engine(), "restart", "--time", "30", hosts.hosts("local")[0].container)
     healthy = health_wait()
     host = airflow_host("local")
     assert all(host.service(s).is_running for s in SERVICES)
@@ -132,7 +132,7 @@ def test_database_outage_during_a_run_recovers_and_loses_nothing():
     run_id = f"db_outage__{time.strftime('%H%M%S')}"
     api.trigger_day(dag_id, run_id, dt.date.fromisoformat(day))
     _wait_running(api, dag_id, run_id, task_id)
-    database = local_hosts.hosts("local")[1].container
+    database = hosts.hosts("local")[1].container
     docker(engine(), "stop", "--time", "30", database)
     try:
         time.sleep(60)

@@ -9,8 +9,8 @@ import time
 import pytest
 from platform_probe import MemorySampler, admin_api, health
 
-from ci import local_hosts
 from ci.host_exec import airflow_host, warehouse_query
+from ci.localcloud import hosts
 from ci.platform import Platform
 from ci.stages.seed import upload_sample_day
 
@@ -27,7 +27,7 @@ def test_fifty_runs_at_once_all_complete():
     stamp = time.strftime("%H%M%S")
     runs = [(f"tenant_etl__{TENANTS[i % 2]}", f"load_{stamp}_{i:02d}") for i in range(RUNS)]
     unhealthy: list[dict] = []
-    with MemorySampler(local_hosts.hosts("local")[0].container) as memory:
+    with MemorySampler(hosts.hosts("local")[0].container) as memory:
         started = time.monotonic()
         for i, (dag_id, run_id) in enumerate(runs):  # each its own logical date, all reading DAY
             api.trigger_day(dag_id, run_id, dt.date.fromisoformat(DAY), offset_seconds=i)

@@ -11,8 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ci.docker_engine import engine_dir
-from ci.localcloud import state_dir
+from ci.localcloud.settings import engine_dir, state_dir
 from ci.paths import ROOT
 
 

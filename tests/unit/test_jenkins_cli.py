@@ -12,7 +12,7 @@ import pytest
 from jenkins_double import JenkinsDouble, Outcome
 
 from ci.jenkins.client import PROMOTE_JOB, Client, JenkinsError, Settings
-from ci.localcloud import free_port
+from ci.localcloud.endpoint import free_port
 from ci.paths import ROOT
 from ci.stages import jenkins as stage
 

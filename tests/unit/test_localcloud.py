@@ -10,7 +10,8 @@ import sys
 import boto3
 import pytest
 
-from ci.localcloud import LocalCloudError, Moto, aws_environment, free_port
+from ci.localcloud import LocalCloudError
+from ci.localcloud.endpoint import Moto, aws_environment, free_port
 from ci.paths import ROOT
 
 

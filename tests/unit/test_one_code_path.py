@@ -20,7 +20,7 @@ def test_no_endpoint_under_ansible():
 
 
 def test_inventories_name_no_endpoint_variable_for_the_plays():
-    tracked = subprocess.run(["git", "ls-files", "inventory", "ci/local_hosts.py"], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout.split()
+    tracked = subprocess.run(["git", "ls-files", "inventory", "ci/localcloud/inventory.py"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
     found = [p for p in tracked if re.search(r"^\s*aws_endpoint_url\s*:", (ROOT / p).read_text(), re.MULTILINE)]
     assert tracked and not found, found

@@ -1,4 +1,4 @@
-"""The local cloud's AWS API: a moto server (the hosts are in ci.local_hosts, the engine in ci.docker_engine).
+"""The local cloud's AWS API: the moto server process (ci.localcloud.moto_server) and how clients reach it.
 
 The process is started with its PID recorded in the state folder and stopped by that PID, never by name
 (ci.processes).
@@ -14,62 +14,12 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ci.localcloud import LOCAL_CREDENTIALS, LocalCloudError, settings
 from ci.paths import ROOT, VENV_BIN
 from ci.processes import alive, stop_pid
 
 # Debian's AMIs are not in moto's catalogue: give it their metadata so the AMI lookup runs unchanged.
 LOCAL_AMIS = ROOT / "ci" / "data" / "local_amis.json"
-# Environments the local cloud holds: `local` (the default) and `local-prod`, the production stand-in of
-# the promotion path. Every other environment is real AWS.
-LOCAL_ENVS = ("local", "local-prod")
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-
-
-class LocalCloudError(RuntimeError):
-    """The local cloud could not be started or is not running."""
-
-
-# Settings are read when used, never at import: a TINY_* variable set later (a test, a Jenkins job's
-# environment) is what every call sees.
-def state_dir() -> Path:
-    """The local cloud's state: moto's PID and port, the SSH key pair, each environment's inventory.
-
-    Like an AWS account it is not any one workspace's: `TINY_LOCALCLOUD_DIR` points every checkout (a Jenkins
-    job's fresh workspace) at the local cloud another one started; by default it is this checkout's.
-    """
-    return Path(os.environ.get("TINY_LOCALCLOUD_DIR") or ROOT / ".work" / "localcloud")
-
-
-def default_host() -> str:
-    """moto's address when nothing else is asked (`TINY_MOTO_HOST`)."""
-    return os.environ.get("TINY_MOTO_HOST") or "127.0.0.1"
-
-
-def default_port() -> int:
-    """moto's port when nothing else is asked (`TINY_MOTO_PORT`)."""
-    return int(os.environ.get("TINY_MOTO_PORT") or "5000")
-
-
-def ssh_key() -> Path:
-    """The private half of the local cloud's SSH key pair (the hosts' login key; provision imports its public
-    half as the EC2 key pair)."""
-    return state_dir() / "ssh" / "id_ed25519"
-
-
-def ensure_ssh_key() -> Path:
-    """Generate the key pair once (`localcloud up` and a local provision do); its public half."""
-    key = ssh_key()
-    if not key.exists():
-        key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "tiny-analytics-local", "-f", str(key)],
-                       check=True)
-    return key.with_suffix(".pub")
-
-
-def inventory_file(env: str) -> Path:
-    """env's hosts as `ansible-inventory --list` prints them, written by `localcloud up`, removed by `down`;
-    the committed inventory/<env>/localcloud.py prints it to Ansible and testinfra from any checkout."""
-    return state_dir() / "inventory" / f"{env}.json"
 
 
 @dataclass
@@ -104,7 +54,7 @@ class Moto:
     """The moto server of one local cloud, identified by its state folder."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.state_dir = folder or state_dir()
+        self.state_dir = folder or settings.state_dir()
         self.state_file = self.state_dir / "moto.json"
 
     def state(self) -> MotoState | None:
@@ -119,7 +69,7 @@ class Moto:
 
     def up(self, host: str | None = None, port: int | None = None, timeout: float = 20.0) -> MotoState:
         """Start moto_server unless it already runs; wait until it accepts connections."""
-        host, port = host or default_host(), port or default_port()
+        host, port = host or settings.moto_host(), port or settings.moto_port()
         running = self.state()
         if running:
             return running
@@ -130,7 +80,7 @@ class Moto:
         env = {**os.environ, "MOTO_AMIS_PATH": str(LOCAL_AMIS), "PYTHONPATH": str(ROOT)}
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [str(VENV_BIN / "python"), "-m", "ci.moto_local", "-H", host, "-p", str(port)],
+                [str(VENV_BIN / "python"), "-m", "ci.localcloud.moto_server", "-H", host, "-p", str(port)],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
             )
         state = MotoState(pid=proc.pid, host=host, port=port, log=str(log))
@@ -164,7 +114,7 @@ def running_endpoint(region: str) -> dict[str, str]:
     """aws_environment of the local cloud that runs now; starts nothing (LocalCloudError when none runs)."""
     state = Moto().state()
     if state is None:
-        raise LocalCloudError(f"the local cloud is not running (no AWS endpoint recorded in {state_dir()}): run "
-                              "`make up` (or `make localcloud`) first; a checkout that is not the one which started "
-                              "it (a Jenkins job's workspace) finds it through TINY_LOCALCLOUD_DIR")
+        raise LocalCloudError(f"the local cloud is not running (no AWS endpoint recorded in {settings.state_dir()}): "
+                              "run `make up` (or `make localcloud`) first; a checkout that is not the one which "
+                              "started it (a Jenkins job's workspace) finds it through TINY_LOCALCLOUD_DIR")
     return aws_environment(state, region)

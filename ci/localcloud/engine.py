@@ -16,14 +16,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ci.paths import ROOT
+from ci.localcloud import settings
 from ci.processes import alive, stop_pid
-
-
-def engine_dir() -> Path:
-    """The engine's work folder (socket, PID, image store): `TINY_DOCKER_DIR` (read when used), or this
-    checkout's .work/docker."""
-    return Path(os.environ.get("TINY_DOCKER_DIR") or ROOT / ".work" / "docker")
 
 SYSTEM_SOCKET = Path("/var/run/docker.sock")
 
@@ -56,7 +50,7 @@ class Engine:
     """The engine of one work folder: found running, or started and later stopped by PID."""
 
     def __init__(self, work: Path | None = None) -> None:
-        work = work or engine_dir()
+        work = work or settings.engine_dir()
         self.work = work
         self.state_file = work / "engine.json"
         self.socket = work / "docker.sock"

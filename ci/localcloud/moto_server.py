@@ -1,6 +1,6 @@
 """The local AWS endpoint: moto server, plus what AWS reports and moto leaves out.
 
-Run as `python -m ci.moto_local -H HOST -p PORT`. Each fix makes the stand-in answer as AWS does, so the
+Run as `python -m ci.localcloud.moto_server -H HOST -p PORT`. Each fix makes the stand-in answer as AWS does, so the
 playbooks stay identical for both; none changes a playbook's behaviour beyond what AWS itself does.
 """
 

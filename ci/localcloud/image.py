@@ -1,6 +1,6 @@
 """The hosts' base image: Debian 12 with systemd, built from a debootstrap root file system.
 
-No registry is reachable here, so the image is made from Debian's packages (`ci/image/rootfs.sh`) and
+No registry is reachable here, so the image is made from Debian's packages (`rootfs.sh`, beside this module) and
 `docker import`ed. Its tag is a hash of the recipe, the mirror and the CA certificates it trusts: an
 unchanged recipe is never rebuilt, a changed one gets a new tag.
 """
@@ -8,7 +8,6 @@ unchanged recipe is never rebuilt, a changed one gets a new tag.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -16,10 +15,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ci.docker_engine import EngineError, EngineState, docker
+from ci.localcloud import settings
+from ci.localcloud.engine import EngineError, EngineState, docker
 from ci.paths import ROOT
 
-RECIPE = ROOT / "ci" / "image" / "rootfs.sh"
+RECIPE = Path(__file__).resolve().with_name("rootfs.sh")
 CA_DIR = Path("/usr/local/share/ca-certificates")
 REPOSITORY = "tiny-analytics/debian-host"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -28,8 +28,9 @@ BUILD_DIR = ROOT / ".work" / "image"
 
 def apt_mirror() -> str:
     """The Debian mirror this machine's apt uses (TINY_DEBIAN_MIRROR overrides it)."""
-    if os.environ.get("TINY_DEBIAN_MIRROR"):
-        return os.environ["TINY_DEBIAN_MIRROR"]
+    override = settings.debian_mirror()
+    if override:
+        return override
     sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*.sources")),
                *sorted(Path("/etc/apt/sources.list.d").glob("*.list"))]
     for source in sources:

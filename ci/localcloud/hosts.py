@@ -1,46 +1,22 @@
 """The local cloud's servers: Debian containers with systemd as PID 1 standing in for EC2 and RDS.
 
 One user-defined network with a fixed subnet; per environment an Airflow host (the EC2 stand-in) and a
-database host (the RDS stand-in, PostgreSQL set up by site.yml's local-only play). `up` writes the
-inventory file Ansible and testinfra read; `down` removes containers, network and that file.
+database host (the RDS stand-in, PostgreSQL set up by site.yml's local-only play), at fixed addresses.
+`up` starts them and `down` removes containers and network; the inventory that names them is
+ci.localcloud.inventory's.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
-import os
 import re
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ci.docker_engine import EngineError, EngineState, docker
-from ci.localcloud import inventory_file, ssh_key
-from ci.paths import ROOT
-
-
-# Settings are read when used (not at import), so a TINY_* variable set later is what every call sees.
-def network() -> str:
-    """The project's Docker network (`TINY_LOCALCLOUD_NETWORK`)."""
-    return os.environ.get("TINY_LOCALCLOUD_NETWORK") or "tiny-analytics"
-
-
-def subnet() -> ipaddress.IPv4Network:
-    """The network's fixed subnet (`TINY_LOCALCLOUD_SUBNET`, a free /24)."""
-    return ipaddress.ip_network(os.environ.get("TINY_LOCALCLOUD_SUBNET") or "172.30.0.0/24")
-
-
-def ui_port() -> int:
-    """The `local` environment's Airflow UI/API, published on the machine's loopback (`TINY_AIRFLOW_PORT`)."""
-    return int(os.environ.get("TINY_AIRFLOW_PORT") or "8080")
-
-
-def log_volume_mb() -> int:
-    """Size of the Airflow host's log volume (`TINY_LOG_VOLUME_MB`)."""
-    return int(os.environ.get("TINY_LOG_VOLUME_MB") or "256")
-
+from ci.localcloud import settings
+from ci.localcloud.engine import EngineError, EngineState, docker
 
 # Environments the local cloud can hold, each with its slot of addresses (.10/.11, .20/.21).
 SLOTS = {"local": 1, "local-prod": 2}
@@ -73,12 +49,12 @@ class Host:
 
 def gateway() -> str:
     """The network's gateway: the machine's own address on it (moto listens here)."""
-    return str(subnet().network_address + 1)
+    return str(settings.subnet().network_address + 1)
 
 
 def hosts(env: str) -> list[Host]:
     """env's Airflow host and database host, at fixed addresses of the subnet."""
-    base = subnet().network_address + 10 * SLOTS[env]
+    base = settings.subnet().network_address + 10 * SLOTS[env]
     return [Host(env, "airflow", str(base)), Host(env, "database", str(base + 1))]
 
 
@@ -90,7 +66,7 @@ def _subnet_holder() -> str | None:
         if prefix == "default":
             continue
         try:
-            if ipaddress.ip_network(prefix, strict=False).overlaps(subnet()):
+            if ipaddress.ip_network(prefix, strict=False).overlaps(settings.subnet()):
                 return line.strip()
         except ValueError:
             continue
@@ -105,25 +81,27 @@ def _port_holder(port: int) -> str | None:
 
 def ensure_network(engine: EngineState) -> None:
     """Create the project network with its fixed subnet, or reuse it; refuse an overlapping subnet."""
-    found = docker(engine, "network", "inspect", network(), "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}",
+    network, subnet = settings.network(), settings.subnet()
+    found = docker(engine, "network", "inspect", network, "--format", "{{range .IPAM.Config}}{{.Subnet}}{{end}}",
                    check=False)
     if found.returncode == 0:
         current = found.stdout.decode().strip()
-        if current != str(subnet()):
-            raise EngineError(f"network {network()} exists with subnet {current}, not {subnet()}: "
+        if current != str(subnet):
+            raise EngineError(f"network {network} exists with subnet {current}, not {subnet}: "
                               "run `make down` or set TINY_LOCALCLOUD_SUBNET")
         return
     holder = _subnet_holder()
     if holder:
-        raise EngineError(f"subnet {subnet()} is already in use on this machine ({holder}): "
+        raise EngineError(f"subnet {subnet} is already in use on this machine ({holder}): "
                           "set TINY_LOCALCLOUD_SUBNET to a free /24")
-    docker(engine, "network", "create", "--subnet", str(subnet()), "--gateway", gateway(), network())
+    docker(engine, "network", "create", "--subnet", str(subnet), "--gateway", gateway(), network)
 
 
 def log_volume() -> list[str]:
     """The Airflow host's own log volume: a size-limited tmpfs owned by the role's fixed airflow uid/gid (what
     a separate EBS volume is on AWS), so a log flood fills it and not the host's root file system."""
-    return ["--tmpfs", f"{LOGS_DIR}:size={log_volume_mb()}m,uid={AIRFLOW_UID},gid={AIRFLOW_UID},mode=0750"]
+    size = settings.log_volume_mb()
+    return ["--tmpfs", f"{LOGS_DIR}:size={size}m,uid={AIRFLOW_UID},gid={AIRFLOW_UID},mode=0750"]
 
 
 def _state(engine: EngineState, container: str) -> str | None:
@@ -131,25 +109,27 @@ def _state(engine: EngineState, container: str) -> str | None:
     return found.stdout.decode().strip() if found.returncode == 0 else None
 
 
-def start_host(engine: EngineState, image: str, host: Host) -> None:
-    """Run (or restart) one host container, install the login key, wait until systemd has booted."""
+def start_host(engine: EngineState, image: str, host: Host, public_key: Path) -> None:
+    """Run (or restart) one host container, install the login key (public_key, the public half of the local
+    cloud's key pair), wait until systemd has booted."""
     status = _state(engine, host.container)
     if status is None:
         publish: list[str] = []
         if host.env == "local" and host.role == "airflow":
-            holder = _port_holder(ui_port())
+            ui_port = settings.ui_port()
+            holder = _port_holder(ui_port)
             if holder:
-                raise EngineError(f"port {ui_port()} for the Airflow UI is in use ({holder}): set TINY_AIRFLOW_PORT")
-            publish = ["--publish", f"127.0.0.1:{ui_port()}:8080"]
+                raise EngineError(f"port {ui_port} for the Airflow UI is in use ({holder}): set TINY_AIRFLOW_PORT")
+            publish = ["--publish", f"127.0.0.1:{ui_port}:8080"]
         docker(engine, "run", "--detach", "--name", host.container, "--hostname", host.hostname,
-               "--network", network(), "--ip", host.ip, "--label", f"tiny-analytics.env={host.env}",
+               "--network", settings.network(), "--ip", host.ip, "--label", f"tiny-analytics.env={host.env}",
                *publish, *SYSTEMD_FLAGS, *(log_volume() if host.role == "airflow" else []), image)
     elif status != "running":
         docker(engine, "start", host.container)
     docker(engine, "exec", "-i", host.container, "sh", "-c",
            "install -d -m 0700 -o admin -g admin /home/admin/.ssh && cat > /home/admin/.ssh/authorized_keys"
            " && chown admin:admin /home/admin/.ssh/authorized_keys && chmod 0600 /home/admin/.ssh/authorized_keys",
-           stdin=ssh_key().with_suffix(".pub").read_bytes())
+           stdin=public_key.read_bytes())
     wait_booted(engine, host)
 
 
@@ -174,67 +154,22 @@ def remove_hosts(engine: EngineState, env: str) -> list[str]:
         if _state(engine, host.container) is not None:
             docker(engine, "rm", "--force", "--volumes", host.container)
             removed.append(host.container)
-    inventory_file(env).unlink(missing_ok=True)
     return removed
 
 
 def remove_network(engine: EngineState) -> bool:
     """Remove the project network if no container uses it any more."""
-    found = docker(engine, "network", "inspect", network(), "--format", "{{len .Containers}}", check=False)
+    network = settings.network()
+    found = docker(engine, "network", "inspect", network, "--format", "{{len .Containers}}", check=False)
     if found.returncode != 0 or found.stdout.decode().strip() != "0":
         return False
-    docker(engine, "network", "rm", network())
+    docker(engine, "network", "rm", network)
     return True
-
-
-def inventory(env: str, endpoint_url: str) -> dict:
-    """env's local hosts as `ansible-inventory --list` prints them: groups airflow and database under
-    local_servers, SSH as admin with the local cloud's key, and the variables that differ from AWS."""
-    airflow, database = hosts(env)
-    login = {
-        "ansible_user": "admin",
-        "ansible_ssh_private_key_file": str(ssh_key()),
-        # the ControlPath beside the key: short, and the same for every checkout that reaches these hosts
-        "ansible_ssh_common_args": "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR"
-                                   " -o ControlMaster=auto -o ControlPersist=60s"
-                                   f" -o ControlPath={ssh_key().parent}/cp-%C",
-    }
-    common = {
-        # The RDS stand-in's address (on AWS this comes from provision's outputs).
-        "db_host": database.ip,
-        # Like the RDS security group: the database admits the Airflow host only.
-        "local_database_client_cidrs": [f"{airflow.ip}/32"],
-        # This machine runs Ansible and testinfra, and the security tests fail SSH logins on purpose: never banned.
-        "base_fail2ban_ignoreip": [f"{gateway()}/32"],
-        # The AWS SDK's own setting (botocore reads AWS_ENDPOINT_URL): the services' aws_default reaches the
-        # local AWS API without an endpoint in any play or connection. On AWS nothing is set.
-        "airflow_extra_env": {"AWS_ENDPOINT_URL": endpoint_url},
-        # The local AWS endpoint accepts any key; on AWS the instance profile supplies credentials instead.
-        "airflow_aws_access_key_id": "testing",
-        "airflow_aws_secret_access_key": "testing",  # pragma: allowlist secret (moto's throwaway key)
-        "airflow_ui_url": ui_url(env),
-    }
-    return {
-        "_meta": {"hostvars": {h.hostname: {"ansible_host": h.ip, **login, **common} for h in (airflow, database)}},
-        "all": {"children": ["local_servers"]},
-        "local_servers": {"children": ["airflow", "database"]},
-        "airflow": {"hosts": [airflow.hostname]},
-        "database": {"hosts": [database.hostname]},
-    }
-
-
-def write_inventory(env: str, endpoint_url: str) -> Path:
-    """Record env's inventory in the local cloud's state (inventory/<env>/localcloud.py prints it)."""
-    path = inventory_file(env)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(inventory(env, endpoint_url), indent=2) + "\n")
-    (ROOT / "inventory" / env / "localcloud.yml").unlink(missing_ok=True)  # the old generated file would clash
-    return path
 
 
 def ui_url(env: str) -> str:
     """Where a browser on this machine opens env's Airflow UI."""
-    return f"http://127.0.0.1:{ui_port()}" if env == "local" else f"http://{hosts(env)[0].ip}:8080"
+    return f"http://127.0.0.1:{settings.ui_port()}" if env == "local" else f"http://{hosts(env)[0].ip}:8080"
 
 
 def running_hosts(engine: EngineState) -> list[str]:
