@@ -29,11 +29,12 @@ localcloud: venv tools ## start the local default: Docker engine, base image, ho
 password: venv ## print ENV's Airflow admin password (read from the secret store; shown on your terminal only)
 	@$(PY) -m ci password --env $(ENV)
 
-# `make test` is the README's second command after its first: lint, unit and the ETL suite with the AWS-policy
-# suite beside them (tests/aws runs its own private local cloud, so they share nothing); then the pipeline suite,
-# whose first tests are `make up`'s stages (a converging re-run when the local default is already up), so one
-# bring-up serves every suite after it. A local default that this run brought up is taken down at the end, pass
-# or fail; one that was up before is left as it was.
+# `make test` is the README's second command after its first: lint, unit, the ETL suite and the local default's
+# hosts (`localcloud`: the base image build is most of it) with the AWS-policy suite beside them (tests/aws runs
+# its own private local cloud, so they share nothing, and a core is idle there while tests/aws runs); then the
+# pipeline suite, whose first tests are the rest of `make up`'s stages (its session fixture finds the hosts up),
+# so one bring-up serves every suite after it. A local default that this run brought up is taken down at the end,
+# pass or fail; one that was up before is left as it was.
 test: ## the whole test suite, make up's stages included (what .ci/run and CI run)
 	@if [ -x $(PY) ] && $(PY) -m ci localcloud status > /dev/null; then was_up=1; fi; \
 	$(MAKE) --no-print-directory suites; rc=$$?; \
@@ -41,7 +42,7 @@ test: ## the whole test suite, make up's stages included (what .ci/run and CI ru
 	exit $$rc
 
 suites: venv ## make test without the final clean-up: every suite, then the time of each
-	$(PY) -m ci suites "lint unit etl-tests & aws-policy" pipeline-tests
+	$(PY) -m ci suites "lint unit etl-tests localcloud & aws-policy" pipeline-tests
 
 etl-tests: venv tools ## tests/etl: the ETL DAGs end to end (dag.test) against S3 (moto) and PostgreSQL; minutes
 	$(PY) -m ci etl-tests --env $(ENV)
