@@ -4,8 +4,9 @@ r"""`python -m bench`: the CI-loop figures, each with its baseline from the same
   process that imports Airflow and parses the file, against a fresh `python -c "import airflow"` (the floor
   any DAG check pays). Ratio = file / baseline; the DagBag's own parse duration against the budget in
   pyproject.toml.
-- Lint + unit wall time (one run each): `python -m ci lint` and `python -m ci unit`, against the one-minute
-  loop a data engineer expects from a push (ratio = measured / 60 s).
+- Lint + unit wall time, cold then warm (one run each): `python -m ci lint --no-cache` (every checker runs) and
+  `python -m ci unit`, then `python -m ci lint` (each checker's cache from the cold run hits: the inputs did not
+  change) and `python -m ci unit` again, against the 30 s push loop a data engineer expects (ratio = warm / 30 s).
 - ETL load path (one run each, for a CSV day of acme's and a JSON-lines day of globex's): 1,000,000 generated
   rows through validate -> transform -> COPY + partition swap, against `psql \copy` of the same final rows into
   the same kind of table (ratio; goal <= 2x), and the ETL process's peak RSS (goal < 300 MB).
@@ -95,13 +96,19 @@ def parse_figures() -> list[dict]:
     return rows
 
 
-def loop_figure() -> dict:
-    """Wall time of lint + unit (one run each: they are long), against the one-minute target."""
-    lint = _timed([sys.executable, "-m", "ci", "lint"])[0]
+def _lint_and_unit(*lint_args: str) -> dict:
+    lint = _timed([sys.executable, "-m", "ci", "lint", *lint_args])[0]
     unit = _timed([sys.executable, "-m", "ci", "unit"])[0]
-    total = lint + unit
-    return {"lint_seconds": lint, "unit_seconds": unit, "total_seconds": total,
-            "target_seconds": PUSH_LOOP.limit, "ratio": total / PUSH_LOOP.limit}
+    return {"lint_seconds": lint, "unit_seconds": unit, "total_seconds": lint + unit}
+
+
+def loop_figure() -> dict:
+    """Wall time of lint + unit cold (every checker runs) then warm (the checks' cache of the cold run), one run
+    each: the push loop's goal is the warm one."""
+    cold = _lint_and_unit("--no-cache")
+    warm = _lint_and_unit()
+    return {"cold": cold, "warm": warm, "target_seconds": PUSH_LOOP.limit,
+            "ratio": warm["total_seconds"] / PUSH_LOOP.limit}
 
 
 def print_etl(etl: dict) -> None:
@@ -154,9 +161,12 @@ def main() -> int:
         ENV["TINY_REPORTS_DIR"] = inner  # the timed lint and unit runs report there, not into the run's reports/
         loop = loop_figure()
         del ENV["TINY_REPORTS_DIR"]
-    print("\nlint + unit wall time vs the one-minute push loop")
-    print(f"  lint {loop['lint_seconds']:.1f}s + unit {loop['unit_seconds']:.1f}s = {loop['total_seconds']:.1f}s; "
-          f"target {loop['target_seconds']:.0f}s; ratio {loop['ratio']:.2f}x")
+    print(f"\nlint + unit wall time vs the {PUSH_LOOP.limit:g} s push loop")
+    for name in ("cold", "warm"):
+        run_ = loop[name]
+        print(f"  {name}: lint {run_['lint_seconds']:.1f}s + unit {run_['unit_seconds']:.1f}s = "
+              f"{run_['total_seconds']:.1f}s; ratio {run_['total_seconds'] / loop['target_seconds']:.2f}x")
+    print(f"  warm: {PUSH_LOOP.verdict(loop['warm']['total_seconds'])}")
     etl = load_figure(run["settings"]["BENCH_ETL_ROWS"], "csv")
     print(f"\nETL load path, {etl['rows']:,} rows: validate -> transform -> COPY + swap vs psql \\copy")
     print_etl(etl)

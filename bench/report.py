@@ -42,15 +42,25 @@ def parse_rows(results: dict) -> list[tuple[str, ...]]:
             for r in results["dag_parse"]]
 
 
-def loop_row(results: dict) -> tuple[str, ...]:
-    """lint + unit against the one-minute push loop."""
+def _sum(run: dict) -> str:
+    return f"{run['lint_seconds']:.1f} + {run['unit_seconds']:.1f} = {run['total_seconds']:.1f} s"
+
+
+def loop_rows(results: dict) -> list[tuple[str, ...]]:
+    """lint + unit against the push loop's goal: warm (the goal's case) and cold in runs that measured both, one
+    row in older runs (one run, no cache)."""
     loop = results["push_loop"]
     goal = _goal(results, "push_loop")
-    return ("lint + unit (`python -m ci lint`, `python -m ci unit`)",
-            f"{loop['lint_seconds']:.1f} + {loop['unit_seconds']:.1f} = {loop['total_seconds']:.1f} s",
-            f"{goal.limit:g} s push loop",
-            f"{loop['total_seconds'] / goal.limit:.2f}x ({goal.verdict(loop['total_seconds'])})",
-            "1 run each")
+    if "warm" not in loop:
+        return [("lint + unit (`python -m ci lint`, `python -m ci unit`)", _sum(loop), f"{goal.limit:g} s push loop",
+                 f"{loop['total_seconds'] / goal.limit:.2f}x ({goal.verdict(loop['total_seconds'])})", "1 run each")]
+    warm, cold = loop["warm"]["total_seconds"], loop["cold"]["total_seconds"]
+    return [("lint + unit, warm (`python -m ci lint` with the checks' cache of the cold run, `python -m ci unit`)",
+             _sum(loop["warm"]), f"{goal.limit:g} s push loop",
+             f"{warm / goal.limit:.2f}x ({goal.verdict(warm)})", "1 run each"),
+            ("lint + unit, cold (`python -m ci lint --no-cache`: every checker runs)",
+             _sum(loop["cold"]), f"{goal.limit:g} s push loop",
+             f"{cold / goal.limit:.2f}x (the goal is the warm loop's)", "1 run each")]
 
 
 def _etl_case_rows(results: dict, etl: dict, label: str = "ETL", rate: bool = False) -> list[tuple[str, ...]]:
@@ -135,7 +145,7 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 
 def render_markdown(results: dict) -> str:
     """The whole report: header line, one table, and either the hosts' step times or why hosts were not run."""
-    rows = [*parse_rows(results), loop_row(results), *etl_rows(results), provision_row(results)]
+    rows = [*parse_rows(results), *loop_rows(results), *etl_rows(results), provision_row(results)]
     if "hosts" in results:
         rows += hosts_rows(results)
         tail = hosts_steps(results)
