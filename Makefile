@@ -9,6 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NPM_DIR := requirements/npm
 STAMPS := .cache/stamps
+CHECKOV_VENV := .cache/tools/checkov
 
 .PHONY: help up down test suites lint unit etl-tests pipeline-tests seed localcloud provision aws-policy teardown power cost configure deploy dev run \
 	verify smoke rebuild rollback password promote-check promote bench venv tools clean distclean
@@ -117,7 +118,7 @@ $(STAMPS)/venv: requirements/bootstrap.txt requirements/tooling.txt | $(STAMPS)/
 	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) --require-hashes -r requirements/tooling.txt
 	@touch $@
 
-tools: $(STAMPS)/debs $(STAMPS)/npm ## Debian packages and the locked Node tools
+tools: $(STAMPS)/debs $(STAMPS)/npm $(STAMPS)/checkov ## Debian packages, the locked Node tools and checkov
 
 .PHONY: debs
 debs: $(STAMPS)/debs
@@ -129,6 +130,13 @@ $(STAMPS)/debs: ci/install-debs.sh
 
 $(STAMPS)/npm: $(NPM_DIR)/package-lock.json | $(STAMPS)/debs
 	cd $(NPM_DIR) && npm ci --silent --no-audit --no-fund
+	@touch $@
+
+# checkov's pins do not resolve together with the tooling lock: its own locked venv.
+$(STAMPS)/checkov: requirements/checkov.txt | $(STAMPS)/venv
+	rm -rf $(CHECKOV_VENV)
+	$(VENV)/bin/uv venv --quiet --python $(PY) $(CHECKOV_VENV)
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python --require-hashes -r requirements/checkov.txt
 	@touch $@
 
 clean: ## remove generated files (keeps the venv)
