@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from ci.jenkins.client import PROMOTE_JOB, Client, JenkinsError, Settings
-from ci.jenkins.render import JJB_ENV, render_argv
+from ci.jenkins.render import RenderError, render
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,9 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _render(out: Path) -> None:
-    proc = subprocess.run(render_argv(out), capture_output=True, text=True, check=False, env={**os.environ, **JJB_ENV})
-    if proc.returncode != 0:
-        raise JenkinsError(f"jenkins-jobs could not render jobs/: {proc.stderr.strip().splitlines()[-1]}")
+    try:
+        render(out)
+    except RenderError as exc:
+        raise JenkinsError(f"jenkins-jobs could not render jobs/: {exc}") from exc
 
 
 def _promote(client: Client, sha: str, target: str) -> int:

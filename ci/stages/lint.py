@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ci import check_cache
 from ci.ansible import ANSIBLE_ENV
-from ci.jenkins.render import JJB_ENV, job_files, render_argv
+from ci.jenkins.render import JJB_ENV, job_files, render_argv, render_inputs
 from ci.jenkinsfile import check_files
 from ci.jenkinsfile.groovy import GroovyUnavailable, java_binary
 from ci.paths import ROOT, reports_dir, tool
@@ -66,8 +66,7 @@ def step_inputs(step: str, jenkinsfile_paths: list[Path]) -> list[Path]:
         "checkov": [*check_cache.files_under(ROOT / "ansible"), CHECKOV_LOCK],
         "jenkinsfile-check": [*jenkinsfile_paths, *check_cache.files_under(ROOT / "ci" / "jenkinsfile")],
         "codenarc": [*jenkinsfile_paths, ROOT / ".groovylintrc.json", NPM_LOCK],
-        "jenkins-jobs": [*check_cache.files_under(ROOT / "jobs"), ROOT / "ci" / "jenkins" / "render.py",
-                         TOOLING_LOCK],
+        "jenkins-jobs": render_inputs(),
     }[step]
 
 

@@ -85,7 +85,8 @@ def fixture_run(tmp_path_factory) -> FixtureRun:
     reports = tmp_path_factory.mktemp("reports")
     before = _mtimes(REAL_REPORTS)
     proc = subprocess.run(
-        [sys.executable, "-m", "ci", "unit", "--dags-folder", str(FIXTURES), SUITE],
+        # One process: this run is one of the outer run's tests, which already uses every core.
+        [sys.executable, "-m", "ci", "unit", "--jobs", "0", "--dags-folder", str(FIXTURES), SUITE],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "TINY_REPORTS_DIR": str(reports)},
     )
