@@ -16,7 +16,6 @@ from __future__ import annotations
 # Environments the local cloud holds: `local` (the default) and `local-prod`, the production stand-in of
 # the promotion path. Every other environment is real AWS.
 LOCAL_ENVS = ("local", "local-prod")
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 class LocalCloudError(RuntimeError):

@@ -14,12 +14,22 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ci.localcloud import LOCAL_CREDENTIALS, LocalCloudError, settings
+from ci.localcloud import LOCAL_ENVS, LocalCloudError, settings
 from ci.paths import ROOT, VENV_BIN
 from ci.processes import alive, stop_pid
 
 # Debian's AMIs are not in moto's catalogue: give it their metadata so the AMI lookup runs unchanged.
 LOCAL_AMIS = ROOT / "ci" / "data" / "local_amis.json"
+# Who calls the local AWS API (moto enforces IAM: ci.localcloud.moto_server): the stages run as the deployer,
+# with exactly ansible/iam/deployer-policy.json; the admin is the harness standing in for AWS itself.
+DEPLOYER = "tiny-analytics-deployer"
+ADMIN = "tiny-analytics-local-admin"
+PROJECT = "tiny-analytics"  # aws_platform's `project` default: the host role is <project>-<env>-airflow
+
+
+def host_role(env: str) -> str:
+    """The IAM role provision gives env's Airflow host (aws_platform: <project>-<env>-airflow)."""
+    return f"{PROJECT}-{env}-airflow"
 
 
 @dataclass
@@ -30,6 +40,15 @@ class MotoState:
     host: str
     port: int
     log: str
+    identities: str = ""  # the JSON file of every identity's keys (owner-only), written by moto at start
+
+    def credentials(self, identity: str) -> dict[str, str]:
+        """AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) of one identity."""
+        try:
+            return json.loads(Path(self.identities).read_text())[identity]
+        except (OSError, ValueError, KeyError) as exc:
+            raise LocalCloudError(f"the local cloud has no keys for {identity} in {self.identities or 'its state'}:"
+                                  " restart it (`make down`, then `make up`)") from exc
 
     @property
     def url(self) -> str:
@@ -77,16 +96,24 @@ class Moto:
             raise LocalCloudError(f"{host}:{port} is already in use by another process: set TINY_MOTO_PORT")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log = self.state_dir / "moto.log"
+        identities = self.state_dir / "identities.json"
+        identities.unlink(missing_ok=True)
+        policy = settings.deployer_policy()
+        if not policy.is_file():
+            raise LocalCloudError(f"the deployer's policy {policy} does not exist")
         env = {**os.environ, "MOTO_AMIS_PATH": str(LOCAL_AMIS), "PYTHONPATH": str(ROOT)}
+        iam = ["--identities", str(identities), "--deployer-policy", str(policy),
+               "--instance-roles", ",".join(host_role(e) for e in LOCAL_ENVS),
+               "--decisions", str(settings.iam_decisions(self.state_dir))]
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [str(VENV_BIN / "python"), "-m", "ci.localcloud.moto_server", "-H", host, "-p", str(port)],
+                [str(VENV_BIN / "python"), "-m", "ci.localcloud.moto_server", "-H", host, "-p", str(port), *iam],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
             )
-        state = MotoState(pid=proc.pid, host=host, port=port, log=str(log))
+        state = MotoState(pid=proc.pid, host=host, port=port, log=str(log), identities=str(identities))
         self.state_file.write_text(json.dumps(asdict(state)))
         deadline = time.monotonic() + timeout
-        while not _port_open(host, port):
+        while not (_port_open(host, port) and identities.exists()):
             if proc.poll() is not None or time.monotonic() > deadline:
                 self.down()
                 raise LocalCloudError(f"moto_server did not start on {host}:{port}; see {log}")
@@ -105,16 +132,19 @@ class Moto:
         return True
 
 
-def aws_environment(state: MotoState, region: str) -> dict[str, str]:
-    """Environment for boto3, the AWS CLI and amazon.aws to talk to the local endpoint."""
-    return {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": state.url, "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
+def aws_environment(state: MotoState, region: str, identity: str = DEPLOYER) -> dict[str, str]:
+    """Environment for boto3, the AWS CLI and amazon.aws to talk to the local endpoint as `identity` (the
+    deployer unless said otherwise)."""
+    return {**state.credentials(identity), "AWS_ENDPOINT_URL": state.url, "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region}
 
 
-def running_endpoint(region: str) -> dict[str, str]:
-    """aws_environment of the local cloud that runs now; starts nothing (LocalCloudError when none runs)."""
+def running_endpoint(region: str, identity: str = DEPLOYER) -> dict[str, str]:
+    """aws_environment of the local cloud that runs now, as `identity`; starts nothing (LocalCloudError when
+    none runs)."""
     state = Moto().state()
     if state is None:
         raise LocalCloudError(f"the local cloud is not running (no AWS endpoint recorded in {settings.state_dir()}): "
                               "run `make up` (or `make localcloud`) first; a checkout that is not the one which "
                               "started it (a Jenkins job's workspace) finds it through TINY_LOCALCLOUD_DIR")
-    return aws_environment(state, region)
+    return aws_environment(state, region, identity)

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 from ci.localcloud import settings
+from ci.localcloud.endpoint import host_role
 from ci.localcloud.hosts import gateway, hosts, ui_url
 from ci.paths import ROOT
 
@@ -59,13 +60,15 @@ def inventory(env: str, endpoint_url: str) -> dict:
         # The AWS SDK's own setting (botocore reads AWS_ENDPOINT_URL): the services' aws_default reaches the
         # local AWS API without an endpoint in any play or connection. On AWS nothing is set.
         "airflow_extra_env": {"AWS_ENDPOINT_URL": endpoint_url},
-        # The local AWS endpoint accepts any key; on AWS the instance profile supplies credentials instead.
-        "airflow_aws_access_key_id": "testing",
-        "airflow_aws_secret_access_key": "testing",  # pragma: allowlist secret (moto's throwaway key)
         "airflow_ui_url": ui_url(env),
     }
+    # On AWS the instance profile gives the Airflow host its role's credentials; containers have no instance
+    # metadata, so the inventory script adds the keys moto holds for env's host role (identities.json, never
+    # written into this file): the host can do exactly what the role provision wrote allows.
+    role = {airflow.hostname: {"local_aws_identity": f"role/{host_role(env)}"}}
     return {
-        "_meta": {"hostvars": {h.hostname: {"ansible_host": h.ip, **login, **common} for h in (airflow, database)}},
+        "_meta": {"hostvars": {h.hostname: {"ansible_host": h.ip, **login, **common, **role.get(h.hostname, {})}
+                               for h in (airflow, database)}},
         "all": {"children": ["local_servers"]},
         "local_servers": {"children": ["airflow", "database"]},
         "airflow": {"hosts": [airflow.hostname]},

@@ -6,14 +6,23 @@ playbooks stay identical for both; none changes a playbook's behaviour beyond wh
 
 from __future__ import annotations
 
+import argparse
+import json
 import threading
+from pathlib import Path
 
+from moto import settings as moto_settings
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend, Zone
 from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.responses.instances import InstanceResponse
+from moto.iam.access_control import IAMRequestBase
+from moto.iam.models import iam_backends
 from moto.rds.models import DBInstance
+from moto.s3.responses import ACTION_MAP as S3_ACTION_MAP
 from moto.server import main
+from moto.sts.models import sts_backends
 
 GP3_BASELINE_IOPS = 3000
 GP3_BASELINE_THROUGHPUT = 125  # MiB/s: RDS reports these baselines for gp3 volumes under 400 GiB
@@ -105,5 +114,127 @@ InstanceResponse.run_instances = _run_instances
 InstanceBackend.run_instances = _backend_run_instances
 InstanceResponse.describe_instance_credit_specifications = _describe_instance_credit_specifications
 
+# --- IAM, enforced -------------------------------------------------------------------------------------------
+# moto authorizes every request once INITIAL_NO_AUTH_ACTION_COUNT requests went through unchecked. Here that
+# count is 0: the identities are created in this process before it serves, so no request is ever unchecked.
+# Requests must then be signed with a key moto knows (SigV4, checked), by an identity whose policies allow the
+# action: moto's answer is AWS's AccessDenied naming the user and the action. moto asks about the resource
+# only for S3 (and IAM role actions); for the other services it asks about "*" (moto.core.responses.call_action).
+DEPLOYER = "tiny-analytics-deployer"
+LOCAL_ADMIN = "tiny-analytics-local-admin"
+ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+# The IAM action each S3 request needs, as AWS names it ("Actions, resources, and condition keys for Amazon
+# S3", Service Authorization Reference) where moto names the API operation instead (HeadBucket), or lets a
+# configuration request fall through to ListBucket / CreateBucket (encryption, ownership controls; its key
+# for the public access block is "public_access_block", a query parameter S3 spells publicAccessBlock). Either
+# way moto asked for a permission AWS does not, or for a more lenient one than AWS does.
+S3_ACTIONS_AS_AWS_NAMES_THEM = {
+    ("BUCKET", "HEAD"): {"DEFAULT": "ListBucket"},
+    ("BUCKET", "GET"): {"encryption": "GetEncryptionConfiguration", "publicAccessBlock": "GetBucketPublicAccessBlock",
+                        "ownershipControls": "GetBucketOwnershipControls", "requestPayment": "GetBucketRequestPayment",
+                        "object-lock": "GetBucketObjectLockConfiguration"},
+    ("BUCKET", "PUT"): {"encryption": "PutEncryptionConfiguration", "publicAccessBlock": "PutBucketPublicAccessBlock",
+                        "ownershipControls": "PutBucketOwnershipControls", "requestPayment": "PutBucketRequestPayment",
+                        "object-lock": "PutBucketObjectLockConfiguration"},
+    ("BUCKET", "DELETE"): {"encryption": "PutEncryptionConfiguration",
+                           "publicAccessBlock": "PutBucketPublicAccessBlock",
+                           "ownershipControls": "PutBucketOwnershipControls"},
+}
+for (_kind, _method), _names in S3_ACTIONS_AS_AWS_NAMES_THEM.items():
+    S3_ACTION_MAP[_kind][_method].pop("public_access_block", None)
+    S3_ACTION_MAP[_kind][_method].update(_names)
+
+
+def for_moto(policy: dict) -> dict:
+    """The deployer's policy as moto can evaluate it: a statement for any service but S3 gets Resource "*"
+    (moto asks about "*" for those, so an ARN would never match) and no Condition (moto evaluates conditions
+    only for trust policies and denies when a key is absent). Actions, the part moto checks, are unchanged."""
+    statements = []
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        relaxed = {k: v for k, v in statement.items() if k != "Condition"}
+        if not all(a.startswith("s3:") for a in actions):
+            relaxed["Resource"] = "*"
+        statements.append(relaxed)
+    return {**policy, "Statement": statements}
+
+
+def create_identities(deployer_policy: Path, instance_roles: list[str]) -> dict[str, dict[str, str]]:
+    """The deployer (exactly the policy file), a local admin (the harness and tests looking at what AWS itself
+    would show), and for each local environment's host role the credentials EC2 would hand its instances
+    through the instance metadata service (containers have none): moto authorizes them with that role's
+    policies as provision wrote them."""
+    iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    sts = sts_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    keys: dict[str, dict[str, str]] = {}
+    policy = iam.create_policy(description="tiny-analytics deployer (ansible/iam/deployer-policy.json)",
+                               path="/", policy_document=json.dumps(for_moto(json.loads(deployer_policy.read_text()))),
+                               policy_name=DEPLOYER, tags=[])
+    for name, attach in ((DEPLOYER, policy.arn), (LOCAL_ADMIN, None)):
+        iam.create_user("us-east-1", name)
+        if attach:
+            iam.attach_user_policy(attach, name)
+        else:
+            iam.put_user_policy(name, "everything", json.dumps(ADMIN_POLICY))
+        key = iam.create_access_key(name)
+        keys[name] = {"AWS_ACCESS_KEY_ID": key.access_key_id, "AWS_SECRET_ACCESS_KEY": key.secret_access_key}
+    for role in instance_roles:
+        assumed = sts.assume_role(region_name="us-east-1", role_session_name="instance",
+                                  role_arn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{role}", policy="",
+                                  duration=43200, external_id="")
+        keys[f"role/{role}"] = {"AWS_ACCESS_KEY_ID": assumed.access_key_id,
+                                "AWS_SECRET_ACCESS_KEY": assumed.secret_access_key,
+                                "AWS_SESSION_TOKEN": assumed.session_token}
+    return keys
+
+
+_moto_check = IAMRequestBase.check_action_permitted
+_decisions_lock = threading.Lock()
+DECISIONS: list[Path] = []  # the log file, once enforce_iam set it
+
+
+def _check_and_record(self: IAMRequestBase, resource: str) -> None:
+    """moto's check, each decision appended to the decisions log (who, action, resource, allowed): what a run
+    needed, and what was denied."""
+    allowed = False
+    try:
+        _moto_check(self, resource)
+        allowed = True
+    finally:
+        if DECISIONS:
+            line = json.dumps({"who": self._access_key.arn.rsplit(":", 1)[-1], "action": self._action,
+                               "resource": resource, "allowed": allowed})
+            with _decisions_lock, DECISIONS[0].open("a") as out:
+                out.write(line + "\n")
+
+
+IAMRequestBase.check_action_permitted = _check_and_record
+
+
+def enforce_iam(identities: Path, deployer_policy: Path, instance_roles: list[str], decisions: Path) -> None:
+    """Create the identities, write their keys to `identities` (owner-only), and check every request."""
+    keys = create_identities(deployer_policy, instance_roles)
+    identities.touch(mode=0o600)
+    identities.write_text(json.dumps(keys, indent=2) + "\n")
+    DECISIONS[:] = [decisions]
+    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+
+
+def parse_arguments(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+    """This module's options; the rest are moto_server's own (-H, -p)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--identities", type=Path, help="enforce IAM; write the identities' keys here")
+    parser.add_argument("--deployer-policy", type=Path)
+    parser.add_argument("--instance-roles", default="", help="comma-separated role names")
+    parser.add_argument("--decisions", type=Path, help="append each IAM decision here (JSON lines)")
+    return parser.parse_known_args(argv)
+
+
 if __name__ == "__main__":
-    main()
+    ours, moto_argv = parse_arguments()
+    if ours.identities:
+        enforce_iam(ours.identities, ours.deployer_policy, [r for r in ours.instance_roles.split(",") if r],
+                    ours.decisions)
+    main(moto_argv)

@@ -24,6 +24,17 @@ def state_dir() -> Path:
     return Path(os.environ.get("TINY_LOCALCLOUD_DIR") or ROOT / ".work" / "localcloud")
 
 
+def deployer_policy() -> Path:
+    """The policy the local cloud's deployer has, exactly (`TINY_DEPLOYER_POLICY`; a test removes one action)."""
+    return Path(os.environ.get("TINY_DEPLOYER_POLICY") or ROOT / "ansible" / "iam" / "deployer-policy.json")
+
+
+def iam_decisions(state: Path) -> Path:
+    """Where moto appends each IAM decision (who, action, resource, allowed): the state folder's
+    iam-decisions.jsonl, or one file for every local cloud of a run (`TINY_MOTO_DECISIONS`)."""
+    return Path(os.environ.get("TINY_MOTO_DECISIONS") or state / "iam-decisions.jsonl")
+
+
 def moto_host() -> str:
     """moto's address when nothing else is asked (`TINY_MOTO_HOST`)."""
     return os.environ.get("TINY_MOTO_HOST") or "127.0.0.1"

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from ci.ansible import parse_recap
-from ci.localcloud.endpoint import Moto, aws_environment, free_port
+from ci.localcloud.endpoint import ADMIN, DEPLOYER, Moto, aws_environment, free_port
 from ci.paths import ROOT
 
 ENV = os.environ.get("TINY_AWS_ENV", "local")
@@ -37,12 +37,21 @@ class Provisioned:
     endpoint_url: str | None = None
     stage_env: dict[str, str] = field(default_factory=dict)
     outputs_dir: str | None = None
+    # Local only: the local cloud's admin, for what AWS or a vendor does (Debian publishing an image).
+    admin_session: boto3.Session | None = None
     runs: list[subprocess.CompletedProcess] = field(default_factory=list)
     secrets_after_run: list[dict[str, str]] = field(default_factory=list)
     torn_down: bool = False
 
     def client(self, service: str):
+        """A client with the deployer's credentials (on AWS: the caller's, Jenkins' deployer)."""
         return self.session.client(service, endpoint_url=self.endpoint_url)
+
+    def admin_client(self, service: str):
+        """A client acting as AWS itself would on the local cloud (skips the test elsewhere)."""
+        if self.admin_session is None:
+            pytest.skip("acts as AWS itself: the local cloud only")
+        return self.admin_session.client(service, endpoint_url=self.endpoint_url)
 
     def read_secrets(self) -> dict[str, str]:
         ssm = self.client("ssm")
@@ -73,11 +82,13 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Provisioned:
     moto = Moto(state_dir)
     state = moto.up("127.0.0.1", port)
     try:
-        aws = aws_environment(state, variables["aws_region"])
-        session = boto3.Session(aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
-                                aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"], region_name=variables["aws_region"])
+        session, admin = (boto3.Session(aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
+                                        aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
+                                        region_name=variables["aws_region"])
+                          for aws in (aws_environment(state, variables["aws_region"], identity)
+                                      for identity in (DEPLOYER, ADMIN)))
         result = Provisioned(ENV, variables, {}, session, endpoint_url=state.url, stage_env=stage_env,
-                             outputs_dir=str(outputs_dir))
+                             outputs_dir=str(outputs_dir), admin_session=admin)
         for _ in range(2):
             run = run_stage(["provision", "--env", "local", "-e", f"outputs_dir={outputs_dir}"], stage_env)
             result.runs.append(run)

@@ -81,8 +81,9 @@ def test_a_newer_ami_keeps_the_one_airflow_host(live):
     """
     (before,) = _airflow_hosts(live)
     ec2 = live.client("ec2")
-    newer = ec2.copy_image(SourceImageId=before["ImageId"], SourceRegion=live.variables["aws_region"],
-                           Name="debian-12-arm64-29991231-9999")["ImageId"]
+    newer = live.admin_client("ec2").copy_image(  # Debian's doing, not the deployer's
+        SourceImageId=before["ImageId"], SourceRegion=live.variables["aws_region"],
+        Name="debian-12-arm64-29991231-9999")["ImageId"]
     assert ec2.describe_images(ImageIds=[newer])["Images"][0]["State"] == "available"
     # The copy belongs to this account, the only image there: the lookup (owners = this account) must pick it,
     # as it would pick Debian's next image on AWS.

@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 
 from ci import pgcluster
-from ci.localcloud.endpoint import Moto, aws_environment, free_port
+from ci.localcloud.endpoint import ADMIN, Moto, aws_environment, free_port
 
 BUCKET = "tiny-analytics-test-raw"
 
@@ -54,7 +54,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
     cluster = None
     try:
         cluster = pgcluster.start(tmp_path_factory.mktemp("pg") / "cluster")
-        aws = aws_environment(state, "us-east-1")
+        aws = aws_environment(state, "us-east-1", ADMIN)  # the DAGs under test, not IAM: the admin
         os.environ.update({k: v for k, v in aws.items() if k.startswith("AWS_") and k != "AWS_ENDPOINT_URL"})
         os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
             {"conn_type": "aws", "extra": {"endpoint_url": state.url, "region_name": "us-east-1"}})

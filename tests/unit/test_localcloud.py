@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -9,9 +10,10 @@ import sys
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from ci.localcloud import LocalCloudError
-from ci.localcloud.endpoint import Moto, aws_environment, free_port
+from ci.localcloud.endpoint import ADMIN, Moto, aws_environment, free_port
 from ci.paths import ROOT
 
 
@@ -76,7 +78,7 @@ def test_burstable_hosts_get_the_credit_option_aws_gives_them(moto):
     """RunInstances: CreditSpecification defaults to unlimited for T3/T3a/T4g and standard for T2 (EC2 API
     reference); a requested option is kept. moto itself answered "standard" for every instance."""
     state = moto.up("127.0.0.1", free_port())
-    env = aws_environment(state, "us-east-1")
+    env = aws_environment(state, "us-east-1", ADMIN)  # moto's answers, not IAM
     ec2 = boto3.client("ec2", endpoint_url=state.url, region_name="us-east-1",
                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
     image = ec2.describe_images(Owners=["136693071363"])["Images"][0]["ImageId"]
@@ -92,3 +94,98 @@ def test_burstable_hosts_get_the_credit_option_aws_gives_them(moto):
     assert launched("t3.small") == "unlimited"
     assert launched("t2.micro") == "standard"
     assert launched("t4g.medium", CreditSpecification={"CpuCredits": "standard"}) == "standard"
+
+
+def _client(state, service: str, identity: str = "tiny-analytics-deployer", **keys):
+    creds = keys or state.credentials(identity)
+    return boto3.client(service, endpoint_url=state.url, region_name="us-east-1",
+                        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                        aws_session_token=creds.get("AWS_SESSION_TOKEN"))
+
+
+def test_iam_is_enforced_from_the_first_request(tmp_path, monkeypatch):
+    """IAM evaluates every request: a key it does not know is refused (InvalidClientTokenId, or AuthFailure
+    for EC2), an action the identity's policies do not allow is AccessDenied naming the user and the action
+    (IAM User Guide, "Troubleshoot access denied error messages"). moto checks nothing by default."""
+    policy = tmp_path / "deployer.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ec2:DescribeVpcs", "iam:CreateRole", "iam:PutRolePolicy"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:CreateBucket", "Resource": "arn:aws:s3:::tiny-*"}]}))
+    monkeypatch.setenv("TINY_DEPLOYER_POLICY", str(policy))
+    moto = Moto(tmp_path / "cloud")
+    state = moto.up("127.0.0.1", free_port())
+    try:
+        assert oct((tmp_path / "cloud" / "identities.json").stat().st_mode & 0o777) == "0o600"
+        ec2 = _client(state, "ec2")
+        ec2.describe_vpcs()
+        with pytest.raises(ClientError, match=r"tiny-analytics-deployer is not authorized to perform: "
+                                              r"ec2:DescribeSubnets"):
+            ec2.describe_subnets()
+        s3 = _client(state, "s3")
+        s3.create_bucket(Bucket="tiny-one")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            s3.create_bucket(Bucket="other-one")
+        with pytest.raises(ClientError, match="AuthFailure"):
+            _client(state, "ec2", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing").describe_vpcs()
+        with pytest.raises(ClientError, match="SignatureDoesNotMatch"):
+            creds = state.credentials("tiny-analytics-deployer")
+            _client(state, "sts", AWS_ACCESS_KEY_ID=creds["AWS_ACCESS_KEY_ID"],
+                    AWS_SECRET_ACCESS_KEY="wrong").get_session_token()  # pragma: allowlist secret
+        _client(state, "s3", "tiny-analytics-local-admin").create_bucket(Bucket="other-one")
+    finally:
+        moto.down()
+
+
+def test_a_host_has_exactly_its_role_s_policies(tmp_path, monkeypatch):
+    """An EC2 instance acts with its instance profile's role (temporary credentials from the instance metadata
+    service): what the role's policies allow, as they are now (IAM User Guide, "Use an IAM role to grant
+    permissions to applications running on Amazon EC2 instances")."""
+    moto = Moto(tmp_path)
+    state = moto.up("127.0.0.1", free_port())
+    try:
+        admin = _client(state, "iam", "tiny-analytics-local-admin")
+        role = "tiny-analytics-local-airflow"
+        admin.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+        s3_admin = _client(state, "s3", "tiny-analytics-local-admin")
+        for bucket in ("tiny-data", "tiny-other"):
+            s3_admin.create_bucket(Bucket=bucket)
+        host = _client(state, "s3", f"role/{role}")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            host.put_object(Bucket="tiny-data", Key="raw/a.csv", Body=b"a")
+        admin.put_role_policy(RoleName=role, PolicyName="data", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::tiny-data/*"}]}))
+        host.put_object(Bucket="tiny-data", Key="raw/a.csv", Body=b"a")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            host.put_object(Bucket="tiny-other", Key="raw/a.csv", Body=b"a")
+    finally:
+        moto.down()
+
+
+def test_s3_requests_need_the_permission_aws_names(tmp_path, monkeypatch):
+    """HeadBucket needs s3:ListBucket; PutBucketEncryption s3:PutEncryptionConfiguration; PutPublicAccessBlock
+    s3:PutBucketPublicAccessBlock (S3 API reference, "Permissions" of each operation). moto asked for
+    s3:HeadBucket, and for s3:CreateBucket for the other two."""
+    policy = tmp_path / "deployer.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:ListBucket"], "Resource": "arn:aws:s3:::tiny-*"}]}))
+    monkeypatch.setenv("TINY_DEPLOYER_POLICY", str(policy))
+    moto = Moto(tmp_path / "cloud")
+    state = moto.up("127.0.0.1", free_port())
+    try:
+        s3 = _client(state, "s3")
+        s3.create_bucket(Bucket="tiny-one")
+        s3.head_bucket(Bucket="tiny-one")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            s3.put_bucket_encryption(Bucket="tiny-one", ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        with pytest.raises(ClientError, match="AccessDenied"):
+            s3.put_public_access_block(Bucket="tiny-one", PublicAccessBlockConfiguration={"BlockPublicAcls": True})
+        decisions = [json.loads(line) for line in (tmp_path / "cloud" / "iam-decisions.jsonl").read_text().splitlines()]
+        assert [(d["action"], d["allowed"]) for d in decisions] == [
+            ("s3:CreateBucket", True), ("s3:ListBucket", True), ("s3:PutEncryptionConfiguration", False),
+            ("s3:PutBucketPublicAccessBlock", False)]
+    finally:
+        moto.down()
