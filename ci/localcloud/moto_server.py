@@ -11,6 +11,7 @@ import json
 import threading
 from pathlib import Path
 
+import xmltodict
 from moto import settings as moto_settings
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
@@ -20,7 +21,9 @@ from moto.ec2.responses.instances import InstanceResponse
 from moto.iam.access_control import IAMRequestBase
 from moto.iam.models import iam_backends
 from moto.rds.models import DBInstance
+from moto.s3.exceptions import BucketAccessDeniedError, S3AccessDeniedError
 from moto.s3.responses import ACTION_MAP as S3_ACTION_MAP
+from moto.s3.responses import S3Response
 from moto.server import main
 from moto.sts.models import sts_backends
 
@@ -145,6 +148,34 @@ S3_ACTIONS_AS_AWS_NAMES_THEM = {
 for (_kind, _method), _names in S3_ACTIONS_AS_AWS_NAMES_THEM.items():
     S3_ACTION_MAP[_kind][_method].pop("public_access_block", None)
     S3_ACTION_MAP[_kind][_method].update(_names)
+
+
+# DeleteObjects: "you must have the s3:DeleteObject permission" for each object (s3:DeleteObjectVersion to
+# delete a version; S3 API reference, DeleteObjects), so a policy scoped to bucket/* allows emptying a bucket.
+# moto asked for s3:DeleteObject on the bucket's ARN, which such a policy never matches: every key came back
+# AccessDenied and a teardown could not empty a bucket. Here each object is authorized on its own ARN.
+_moto_bucket_post = S3Response._bucket_response_post
+
+
+def _bucket_response_post(self: S3Response, request: object, bucket_name: str) -> object:
+    if not request.headers.get("Content-Length"):
+        return _moto_bucket_post(self, request, bucket_name)
+    self.path = self._get_path(request)
+    if not self.is_delete_keys():
+        return _moto_bucket_post(self, request, bucket_name)
+    objects = xmltodict.parse(self.body, strip_whitespace=False)["Delete"].get("Object", [])
+    allowed = True
+    for obj in objects if isinstance(objects, list) else [objects]:
+        self.data["Action"] = "DeleteObjectVersion" if obj.get("VersionId") else "DeleteObject"
+        try:
+            self._authenticate_and_authorize_s3_action(bucket_name=bucket_name, key_name=obj["Key"])
+        except (BucketAccessDeniedError, S3AccessDeniedError):
+            allowed = False
+            break
+    return self._bucket_response_delete_keys(bucket_name, authenticated=allowed)
+
+
+S3Response._bucket_response_post = _bucket_response_post
 
 
 def for_moto(policy: dict) -> dict:

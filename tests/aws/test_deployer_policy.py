@@ -13,6 +13,7 @@ import sys
 import pytest
 from conftest import ENV
 
+from ci.localcloud import settings
 from ci.localcloud.endpoint import Moto, free_port
 from ci.paths import ROOT
 
@@ -51,5 +52,5 @@ def test_provision_fails_naming_the_one_action_the_policy_lacks(tmp_path, monkey
     out = run.stdout + run.stderr
     assert run.returncode != 0, out[-3000:]
     assert f"user/tiny-analytics-deployer is not authorized to perform: {REMOVED}" in out, out[-3000:]
-    denied = [json.loads(line) for line in (state_dir / "iam-decisions.jsonl").read_text().splitlines()]
+    denied = [json.loads(line) for line in settings.iam_decisions(state_dir).read_text().splitlines()]
     assert {d["action"] for d in denied if not d["allowed"]} == {REMOVED}, denied[-5:]

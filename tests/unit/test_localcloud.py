@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ci.localcloud import LocalCloudError
+from ci.localcloud import LocalCloudError, settings
 from ci.localcloud.endpoint import ADMIN, Moto, aws_environment, free_port
 from ci.paths import ROOT
 
@@ -118,10 +118,11 @@ def test_iam_is_enforced_from_the_first_request(tmp_path, monkeypatch):
     try:
         assert oct((tmp_path / "cloud" / "identities.json").stat().st_mode & 0o777) == "0o600"
         ec2 = _client(state, "ec2")
-        ec2.describe_vpcs()
+        # The very first request is checked: a count of unchecked requests above 0 would let it through.
         with pytest.raises(ClientError, match=r"tiny-analytics-deployer is not authorized to perform: "
                                               r"ec2:DescribeSubnets"):
             ec2.describe_subnets()
+        ec2.describe_vpcs()
         s3 = _client(state, "s3")
         s3.create_bucket(Bucket="tiny-one")
         with pytest.raises(ClientError, match="AccessDenied"):
@@ -183,9 +184,37 @@ def test_s3_requests_need_the_permission_aws_names(tmp_path, monkeypatch):
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
         with pytest.raises(ClientError, match="AccessDenied"):
             s3.put_public_access_block(Bucket="tiny-one", PublicAccessBlockConfiguration={"BlockPublicAcls": True})
-        decisions = [json.loads(line) for line in (tmp_path / "cloud" / "iam-decisions.jsonl").read_text().splitlines()]
+        decisions = [json.loads(line) for line in settings.iam_decisions(tmp_path / "cloud").read_text().splitlines()]
         assert [(d["action"], d["allowed"]) for d in decisions] == [
             ("s3:CreateBucket", True), ("s3:ListBucket", True), ("s3:PutEncryptionConfiguration", False),
             ("s3:PutBucketPublicAccessBlock", False)]
+    finally:
+        moto.down()
+
+
+def test_emptying_a_bucket_needs_delete_on_its_objects(tmp_path, monkeypatch):
+    """DeleteObjects needs s3:DeleteObject for each object (S3 API reference, DeleteObjects), so a policy scoped
+    to bucket/* may empty the bucket (teardown does); moto asked for it on the bucket's ARN and refused every
+    key."""
+    policy = tmp_path / "deployer.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:CreateBucket"], "Resource": "arn:aws:s3:::tiny-*"},
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": "arn:aws:s3:::tiny-*/*"}]}))
+    monkeypatch.setenv("TINY_DEPLOYER_POLICY", str(policy))
+    moto = Moto(tmp_path / "cloud")
+    state = moto.up("127.0.0.1", free_port())
+    try:
+        s3, admin = _client(state, "s3"), _client(state, "s3", "tiny-analytics-local-admin")
+        s3.create_bucket(Bucket="tiny-one")
+        admin.create_bucket(Bucket="other-one")
+        keys = [{"Key": "raw/a.csv"}, {"Key": "raw/b.csv"}]
+        for bucket in ("tiny-one", "other-one"):
+            for key in keys:
+                admin.put_object(Bucket=bucket, Key=key["Key"], Body=b"x")
+        done = s3.delete_objects(Bucket="tiny-one", Delete={"Objects": keys})
+        assert sorted(d["Key"] for d in done.get("Deleted", [])) == ["raw/a.csv", "raw/b.csv"], done
+        assert not done.get("Errors"), done
+        refused = s3.delete_objects(Bucket="other-one", Delete={"Objects": keys})
+        assert {e["Code"] for e in refused.get("Errors", [])} == {"AccessDenied"} and not refused.get("Deleted")
     finally:
         moto.down()
