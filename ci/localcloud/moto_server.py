@@ -27,6 +27,8 @@ from moto.s3.responses import S3Response
 from moto.server import main
 from moto.sts.models import sts_backends
 
+from ci.localcloud.endpoint import ADMIN, DEPLOYER
+
 GP3_BASELINE_IOPS = 3000
 GP3_BASELINE_THROUGHPUT = 125  # MiB/s: RDS reports these baselines for gp3 volumes under 400 GiB
 
@@ -123,8 +125,6 @@ InstanceResponse.describe_instance_credit_specifications = _describe_instance_cr
 # Requests must then be signed with a key moto knows (SigV4, checked), by an identity whose policies allow the
 # action: moto's answer is AWS's AccessDenied naming the user and the action. moto asks about the resource
 # only for S3 (and IAM role actions); for the other services it asks about "*" (moto.core.responses.call_action).
-DEPLOYER = "tiny-analytics-deployer"
-LOCAL_ADMIN = "tiny-analytics-local-admin"
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -203,7 +203,7 @@ def create_identities(deployer_policy: Path, instance_roles: list[str]) -> dict[
     policy = iam.create_policy(description="tiny-analytics deployer (ansible/iam/deployer-policy.json)",
                                path="/", policy_document=json.dumps(for_moto(json.loads(deployer_policy.read_text()))),
                                policy_name=DEPLOYER, tags=[])
-    for name, attach in ((DEPLOYER, policy.arn), (LOCAL_ADMIN, None)):
+    for name, attach in ((DEPLOYER, policy.arn), (ADMIN, None)):
         iam.create_user("us-east-1", name)
         if attach:
             iam.attach_user_policy(attach, name)
