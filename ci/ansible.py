@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,14 +54,19 @@ def parse_recap(output: str) -> list[Recap]:
             for m in RECAP.finditer(output)]
 
 
-def inventory_hosts(inventory: Path, group: str, env: dict[str, str] | None = None) -> list[str]:
-    """The hosts of `group` (its children included) as `ansible-inventory --list` reads the inventory, so a
-    dynamic inventory (aws_ec2) is asked exactly as testinfra and ansible-playbook would ask it."""
+def inventory_listing(inventory: Path, env: dict[str, str] | None = None) -> dict:
+    """`ansible-inventory --list` of the inventory, so a dynamic inventory (aws_ec2) is asked exactly as testinfra
+    and ansible-playbook would ask it."""
     proc = subprocess.run([tool("ansible-inventory"), "-i", str(inventory), "--list"], capture_output=True, text=True,
                           env={**os.environ, **ANSIBLE_ENV, **(env or {})}, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"ansible-inventory -i {inventory} failed: {proc.stderr.strip()[-500:]}")
-    listing = json.loads(proc.stdout)
+    return json.loads(proc.stdout)
+
+
+def inventory_hosts(inventory: Path, group: str, env: dict[str, str] | None = None) -> list[str]:
+    """The hosts of `group` (its children included) as `ansible-inventory --list` reads the inventory."""
+    listing = inventory_listing(inventory, env)
     found: list[str] = []
 
     def walk(name: str) -> None:
@@ -71,6 +77,27 @@ def inventory_hosts(inventory: Path, group: str, env: dict[str, str] | None = No
 
     walk(group)
     return found
+
+
+def close_shared_ssh(inventory: Path, env: dict[str, str] | None = None) -> list[str]:
+    """Ask each host's shared SSH connection to exit (OpenSSH's `-O exit`, for hosts whose ssh arguments name a
+    ControlPath), so the next session is a new login; the hosts that had one.
+
+    PAM sets a session's limits and environment at login, and sshd's settings apply to new connections: a
+    session multiplexed over a connection opened before site.yml changed them shows the old ones. Mitogen's
+    `reset_connection` (ansible.cfg) ends its own session but not OpenSSH's shared connection, which lives on
+    for ControlPersist after its last session; the stock ssh plugin's reset stops it.
+    """
+    closed = []
+    for name, hostvars in inventory_listing(inventory, env).get("_meta", {}).get("hostvars", {}).items():
+        args = shlex.split(str(hostvars.get("ansible_ssh_common_args", "")))
+        if not any("controlpath" in a.lower() for a in args):
+            continue
+        argv = ["ssh", *args, "-O", "exit", "-l", str(hostvars.get("ansible_user", "")),
+                "-p", str(hostvars.get("ansible_port", 22)), str(hostvars.get("ansible_host", name))]
+        if subprocess.run(argv, capture_output=True, check=False, timeout=30).returncode == 0:
+            closed.append(name)
+    return closed
 
 
 def aws_target(env: str, region: str) -> dict[str, str]:
@@ -120,4 +147,5 @@ def run_playbook_stage(stage_name: str, env: str, playbook: str, extra_vars: lis
     return 0 if result.ok else 1
 
 
-__all__ = ["ANSIBLE_ENV", "LocalCloudError", "Recap", "aws_target", "parse_recap", "playbook_argv"]
+__all__ = ["ANSIBLE_ENV", "LocalCloudError", "Recap", "aws_target", "close_shared_ssh", "inventory_hosts",
+           "inventory_listing", "parse_recap", "playbook_argv"]

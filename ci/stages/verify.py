@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ci import dag_states
-from ci.ansible import ANSIBLE_ENV, inventory_hosts, tool_path_env
+from ci.ansible import ANSIBLE_ENV, close_shared_ssh, inventory_hosts, tool_path_env
 from ci.paths import ROOT, reports_dir
 from ci.platform import Platform, load_for_stage
 from ci.promotion import VERIFIED
@@ -39,6 +39,12 @@ def checks_ran(junit: Path) -> str:
     if summary["tests"] - summary["skipped"] < 1:
         raise StepFailed(f"testinfra ran no check ({summary}): nothing was verified")
     return f"{summary['tests'] - summary['skipped']} checks ran, {summary['skipped']} skipped"
+
+
+def fresh_sessions(inventory: Path) -> str:
+    """Close the shared SSH connections an earlier stage left open (ci.ansible.close_shared_ssh)."""
+    closed = close_shared_ssh(inventory, tool_path_env())
+    return f"closed the shared connection to {', '.join(closed)}" if closed else "no shared connection was open"
 
 
 def infra_tests(stage: Stage, env: str) -> bool:
@@ -80,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         return stage.finish()
     platform.drop_record(VERIFIED)
     if stage.call("hosts to verify", lambda: hosts_to_verify(ROOT / "inventory" / args.env)).ok:
+        # The checks see what a new login sees, not a session shared with the configure run before.
+        stage.call("new SSH sessions", lambda: fresh_sessions(ROOT / "inventory" / args.env))
         passed = infra_tests(stage, args.env)
         passed = dag_states.verify_step(stage, platform) and passed
         record_result(platform, passed)
