@@ -28,6 +28,7 @@ from moto.server import main
 from moto.sts.models import sts_backends
 
 from ci.localcloud.endpoint import ADMIN, DEPLOYER
+from ci.localcloud.policy_relaxation import for_moto
 
 GP3_BASELINE_IOPS = 3000
 GP3_BASELINE_THROUGHPUT = 125  # MiB/s: RDS reports these baselines for gp3 volumes under 400 GiB
@@ -178,20 +179,6 @@ def _bucket_response_post(self: S3Response, request: object, bucket_name: str) -
 S3Response._bucket_response_post = _bucket_response_post
 
 
-def for_moto(policy: dict) -> dict:
-    """The deployer's policy as moto can evaluate it: a statement for any service but S3 gets Resource "*"
-    (moto asks about "*" for those, so an ARN would never match) and no Condition (moto evaluates conditions
-    only for trust policies and denies when a key is absent). Actions, the part moto checks, are unchanged."""
-    statements = []
-    for statement in policy["Statement"]:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        relaxed = {k: v for k, v in statement.items() if k != "Condition"}
-        if not all(a.startswith("s3:") for a in actions):
-            relaxed["Resource"] = "*"
-        statements.append(relaxed)
-    return {**policy, "Statement": statements}
-
-
 def create_identities(deployer_policy: Path, instance_roles: list[str]) -> dict[str, dict[str, str]]:
     """The deployer (exactly the policy file), a local admin (the harness and tests looking at what AWS itself
     would show), and for each local environment's host role the credentials EC2 would hand its instances
@@ -247,8 +234,12 @@ IAMRequestBase.check_action_permitted = _check_and_record
 def enforce_iam(identities: Path, deployer_policy: Path, instance_roles: list[str], decisions: Path) -> None:
     """Create the identities, write their keys to `identities` (owner-only), and check every request."""
     keys = create_identities(deployer_policy, instance_roles)
-    identities.touch(mode=0o600)
-    identities.write_text(json.dumps(keys, indent=2) + "\n")
+    # Written aside, then renamed: `Moto.up` waits for the file to exist, and then it must be whole.
+    partial = identities.with_name(identities.name + ".partial")
+    partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)
+    partial.write_text(json.dumps(keys, indent=2) + "\n")
+    partial.replace(identities)
     DECISIONS[:] = [decisions]
     moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
 

@@ -1,13 +1,13 @@
 """ansible/iam/deployer-policy.json, the deployer's least privilege: every action named (no wildcard), the
 project's buckets, parameters and roles only where AWS scopes by resource; and the form moto evaluates keeps
-every action (ci.localcloud.moto_server.for_moto)."""
+every action (ci.localcloud.policy_relaxation.for_moto)."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from ci.localcloud.moto_server import for_moto
+from ci.localcloud.policy_relaxation import for_moto
 from ci.paths import ROOT
 
 POLICY = json.loads((ROOT / "ansible" / "iam" / "deployer-policy.json").read_text())

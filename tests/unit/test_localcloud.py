@@ -7,14 +7,16 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from ci.localcloud import LocalCloudError, settings
-from ci.localcloud.endpoint import ADMIN, Moto, aws_environment, free_port
+from ci.localcloud.endpoint import ADMIN, DEPLOYER, Moto, aws_environment, free_port
 from ci.paths import ROOT
+from ci.processes import alive
 
 
 @pytest.fixture
@@ -24,18 +26,22 @@ def moto(tmp_path):
     cloud.down()
 
 
-def test_up_answers_with_debian_amis_and_down_stops_by_pid(moto):
-    state = moto.up("127.0.0.1", free_port())
-    assert moto.up("127.0.0.1", state.port) == state  # idempotent: the running one is reused
-    env = aws_environment(state, "us-east-1")
-    ec2 = boto3.client("ec2", endpoint_url=state.url, region_name="us-east-1",
-                       aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
-    names = {i["Name"] for i in ec2.describe_images(Owners=["136693071363"])["Images"]}
-    assert "debian-12-arm64-20261101-2000" in names
-    assert moto.down() is True
-    assert moto.state() is None
-    with pytest.raises(ProcessLookupError):
-        os.kill(state.pid, 0)
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One running local cloud for the tests that only look at how it answers (starting one costs a second of
+    CPU): each test works in names of its own."""
+    cloud = Moto(tmp_path_factory.mktemp("shared-cloud"))
+    yield cloud.up("127.0.0.1", free_port())
+    cloud.down()
+
+
+def _user_with(state, name: str, policy: dict) -> dict[str, str]:
+    """Keys of a new IAM user whose only permissions are `policy` (created by the local admin, as on AWS)."""
+    iam = _client(state, "iam", ADMIN)
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="only", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
 
 def test_port_in_use_is_a_clear_error(moto):
@@ -53,7 +59,7 @@ def test_stale_record_is_ignored(moto, tmp_path):
     assert moto.down() is False
 
 
-def test_cli_status_up_down(tmp_path):
+def test_cli_up_answers_with_debian_amis_and_down_stops_it_by_pid(tmp_path):
     # The AWS endpoint alone (--aws-only), with its own state and engine folders: no Docker involved.
     env = {**os.environ, "TINY_LOCALCLOUD_DIR": str(tmp_path), "TINY_DOCKER_DIR": str(tmp_path / "docker")}
     env.pop("DOCKER_HOST", None)
@@ -63,21 +69,33 @@ def test_cli_status_up_down(tmp_path):
                               capture_output=True, text=True, timeout=60, check=False)
 
     assert cli("status").returncode == 3
-    port = str(free_port())
-    up = cli("up", "--aws-only", "--port", port)
+    port = free_port()
+    up = cli("up", "--aws-only", "--port", str(port))
+    moto = Moto(tmp_path)
     try:
         assert up.returncode == 0 and f"http://127.0.0.1:{port}" in up.stdout
         status = cli("status")
         assert status.returncode == 0 and "pid" in status.stdout
+        state = moto.state()
+        assert state is not None and state.port == port
+        assert moto.up("127.0.0.1", port) == state  # idempotent: the running one is reused
+        env_keys = aws_environment(state, "us-east-1")
+        ec2 = boto3.client("ec2", endpoint_url=state.url, region_name="us-east-1",
+                           aws_access_key_id=env_keys["AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=env_keys["AWS_SECRET_ACCESS_KEY"])
+        names = {i["Name"] for i in ec2.describe_images(Owners=["136693071363"])["Images"]}
+        assert "debian-12-arm64-20261101-2000" in names
     finally:
         assert "stopped" in cli("down").stdout
     assert cli("status").returncode == 3
+    assert moto.state() is None and moto.down() is False
+    assert not alive(state.pid)  # stopped (the CLI that started it is gone: a zombie awaits init, no more)
 
 
-def test_burstable_hosts_get_the_credit_option_aws_gives_them(moto):
+def test_burstable_hosts_get_the_credit_option_aws_gives_them(shared):
     """RunInstances: CreditSpecification defaults to unlimited for T3/T3a/T4g and standard for T2 (EC2 API
     reference); a requested option is kept. moto itself answered "standard" for every instance."""
-    state = moto.up("127.0.0.1", free_port())
+    state = shared
     env = aws_environment(state, "us-east-1", ADMIN)  # moto's answers, not IAM
     ec2 = boto3.client("ec2", endpoint_url=state.url, region_name="us-east-1",
                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
@@ -96,7 +114,7 @@ def test_burstable_hosts_get_the_credit_option_aws_gives_them(moto):
     assert launched("t4g.medium", CreditSpecification={"CpuCredits": "standard"}) == "standard"
 
 
-def _client(state, service: str, identity: str = "tiny-analytics-deployer", **keys):
+def _client(state, service: str, identity: str = DEPLOYER, **keys):
     creds = keys or state.credentials(identity)
     return boto3.client(service, endpoint_url=state.url, region_name="us-east-1",
                         aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
@@ -133,88 +151,72 @@ def test_iam_is_enforced_from_the_first_request(tmp_path, monkeypatch):
             creds = state.credentials("tiny-analytics-deployer")
             _client(state, "sts", AWS_ACCESS_KEY_ID=creds["AWS_ACCESS_KEY_ID"],
                     AWS_SECRET_ACCESS_KEY="wrong").get_session_token()  # pragma: allowlist secret
-        _client(state, "s3", "tiny-analytics-local-admin").create_bucket(Bucket="other-one")
+        _client(state, "s3", ADMIN).create_bucket(Bucket="other-one")
     finally:
         moto.down()
 
 
-def test_a_host_has_exactly_its_role_s_policies(tmp_path, monkeypatch):
+def test_a_host_has_exactly_its_role_s_policies(shared):
     """An EC2 instance acts with its instance profile's role (temporary credentials from the instance metadata
     service): what the role's policies allow, as they are now (IAM User Guide, "Use an IAM role to grant
     permissions to applications running on Amazon EC2 instances")."""
-    moto = Moto(tmp_path)
-    state = moto.up("127.0.0.1", free_port())
-    try:
-        admin = _client(state, "iam", "tiny-analytics-local-admin")
-        role = "tiny-analytics-local-airflow"
-        admin.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
-        s3_admin = _client(state, "s3", "tiny-analytics-local-admin")
-        for bucket in ("tiny-data", "tiny-other"):
-            s3_admin.create_bucket(Bucket=bucket)
-        host = _client(state, "s3", f"role/{role}")
-        with pytest.raises(ClientError, match="AccessDenied"):
-            host.put_object(Bucket="tiny-data", Key="raw/a.csv", Body=b"a")
-        admin.put_role_policy(RoleName=role, PolicyName="data", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::tiny-data/*"}]}))
+    state = shared
+    admin = _client(state, "iam", ADMIN)
+    role = "tiny-analytics-local-airflow"
+    admin.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    s3_admin = _client(state, "s3", ADMIN)
+    for bucket in ("tiny-data", "tiny-other"):
+        s3_admin.create_bucket(Bucket=bucket)
+    host = _client(state, "s3", f"role/{role}")
+    with pytest.raises(ClientError, match="AccessDenied"):
         host.put_object(Bucket="tiny-data", Key="raw/a.csv", Body=b"a")
-        with pytest.raises(ClientError, match="AccessDenied"):
-            host.put_object(Bucket="tiny-other", Key="raw/a.csv", Body=b"a")
-    finally:
-        moto.down()
+    admin.put_role_policy(RoleName=role, PolicyName="data", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::tiny-data/*"}]}))
+    host.put_object(Bucket="tiny-data", Key="raw/a.csv", Body=b"a")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        host.put_object(Bucket="tiny-other", Key="raw/a.csv", Body=b"a")
 
 
-def test_s3_requests_need_the_permission_aws_names(tmp_path, monkeypatch):
+def test_s3_requests_need_the_permission_aws_names(shared):
     """HeadBucket needs s3:ListBucket; PutBucketEncryption s3:PutEncryptionConfiguration; PutPublicAccessBlock
     s3:PutBucketPublicAccessBlock (S3 API reference, "Permissions" of each operation). moto asked for
     s3:HeadBucket, and for s3:CreateBucket for the other two."""
-    policy = tmp_path / "deployer.json"
-    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:ListBucket"], "Resource": "arn:aws:s3:::tiny-*"}]}))
-    monkeypatch.setenv("TINY_DEPLOYER_POLICY", str(policy))
-    moto = Moto(tmp_path / "cloud")
-    state = moto.up("127.0.0.1", free_port())
-    try:
-        s3 = _client(state, "s3")
-        s3.create_bucket(Bucket="tiny-one")
-        s3.head_bucket(Bucket="tiny-one")
-        with pytest.raises(ClientError, match="AccessDenied"):
-            s3.put_bucket_encryption(Bucket="tiny-one", ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
-        with pytest.raises(ClientError, match="AccessDenied"):
-            s3.put_public_access_block(Bucket="tiny-one", PublicAccessBlockConfiguration={"BlockPublicAcls": True})
-        decisions = [json.loads(line) for line in settings.iam_decisions(tmp_path / "cloud").read_text().splitlines()]
-        assert [(d["action"], d["allowed"]) for d in decisions] == [
-            ("s3:CreateBucket", True), ("s3:ListBucket", True), ("s3:PutEncryptionConfiguration", False),
-            ("s3:PutBucketPublicAccessBlock", False)]
-    finally:
-        moto.down()
+    state = shared
+    s3 = _client(state, "s3", **_user_with(state, "s3-names", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:CreateBucket", "s3:ListBucket"], "Resource": "arn:aws:s3:::names-*"}]}))
+    s3.create_bucket(Bucket="names-one")
+    s3.head_bucket(Bucket="names-one")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.put_bucket_encryption(Bucket="names-one", ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.put_public_access_block(Bucket="names-one", PublicAccessBlockConfiguration={"BlockPublicAcls": True})
+    log = settings.iam_decisions(Path(state.identities).parent)
+    decisions = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(d["action"], d["allowed"]) for d in decisions if d["who"] == "user/s3-names"] == [
+        ("s3:CreateBucket", True), ("s3:ListBucket", True), ("s3:PutEncryptionConfiguration", False),
+        ("s3:PutBucketPublicAccessBlock", False)]
 
 
-def test_emptying_a_bucket_needs_delete_on_its_objects(tmp_path, monkeypatch):
+def test_emptying_a_bucket_needs_delete_on_its_objects(shared):
     """DeleteObjects needs s3:DeleteObject for each object (S3 API reference, DeleteObjects), so a policy scoped
     to bucket/* may empty the bucket (teardown does); moto asked for it on the bucket's ARN and refused every
     key."""
-    policy = tmp_path / "deployer.json"
-    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["s3:CreateBucket"], "Resource": "arn:aws:s3:::tiny-*"},
-        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": "arn:aws:s3:::tiny-*/*"}]}))
-    monkeypatch.setenv("TINY_DEPLOYER_POLICY", str(policy))
-    moto = Moto(tmp_path / "cloud")
-    state = moto.up("127.0.0.1", free_port())
-    try:
-        s3, admin = _client(state, "s3"), _client(state, "s3", "tiny-analytics-local-admin")
-        s3.create_bucket(Bucket="tiny-one")
-        admin.create_bucket(Bucket="other-one")
-        keys = [{"Key": "raw/a.csv"}, {"Key": "raw/b.csv"}]
-        for bucket in ("tiny-one", "other-one"):
-            for key in keys:
-                admin.put_object(Bucket=bucket, Key=key["Key"], Body=b"x")
-        done = s3.delete_objects(Bucket="tiny-one", Delete={"Objects": keys})
-        assert sorted(d["Key"] for d in done.get("Deleted", [])) == ["raw/a.csv", "raw/b.csv"], done
-        assert not done.get("Errors"), done
-        refused = s3.delete_objects(Bucket="other-one", Delete={"Objects": keys})
-        assert {e["Code"] for e in refused.get("Errors", [])} == {"AccessDenied"} and not refused.get("Deleted")
-    finally:
-        moto.down()
+    state = shared
+    s3 = _client(state, "s3", **_user_with(state, "emptier", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:CreateBucket"], "Resource": "arn:aws:s3:::empty-*"},
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": "arn:aws:s3:::empty-*/*"}]}))
+    admin = _client(state, "s3", ADMIN)
+    s3.create_bucket(Bucket="empty-one")
+    admin.create_bucket(Bucket="full-one")
+    keys = [{"Key": "raw/a.csv"}, {"Key": "raw/b.csv"}]
+    for bucket in ("empty-one", "full-one"):
+        for key in keys:
+            admin.put_object(Bucket=bucket, Key=key["Key"], Body=b"x")
+    done = s3.delete_objects(Bucket="empty-one", Delete={"Objects": keys})
+    assert sorted(d["Key"] for d in done.get("Deleted", [])) == ["raw/a.csv", "raw/b.csv"], done
+    assert not done.get("Errors"), done
+    refused = s3.delete_objects(Bucket="full-one", Delete={"Objects": keys})
+    assert {e["Code"] for e in refused.get("Errors", [])} == {"AccessDenied"} and not refused.get("Deleted")
