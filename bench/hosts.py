@@ -4,7 +4,8 @@ and installing the Airflow runtime by pip against uv from the same hash-locked l
 - cold: no base image (it is removed first), so debootstrap builds it; then localcloud up, provision,
   configure, deploy, verify, smoke.
 - warm: the same chain again on fresh containers (`localcloud down` first), the image cached.
-- rerun: `configure` once more on the warm hosts (changed must be 0).
+- rerun: `configure` once more on the warm hosts (changed must be 0), then once more with stock Ansible
+  (`ANSIBLE_STRATEGY=linear`: a new Python per task and host) beside it: what Mitogen (ansible.cfg) saves.
 - install: in the warm Airflow host, a fresh venv filled by `pip install --require-hashes` and another by
   `uv pip install --require-hashes` with an empty uv cache, from the lock site.yml copied there.
 
@@ -13,6 +14,7 @@ It uses the real local default, so it refuses to run while one is up (`make down
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -28,9 +30,10 @@ CHAIN = (("localcloud", "up"), ("provision",), ("configure",), ("deploy",), ("ve
 LOCK = "/opt/airflow/requirements/airflow-runtime.txt"
 
 
-def _stage(*argv: str) -> tuple[float, str]:
+def _stage(*argv: str, env: dict[str, str] | None = None) -> tuple[float, str]:
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "ci", *argv], cwd=ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run([sys.executable, "-m", "ci", *argv], cwd=ROOT, capture_output=True, text=True, check=False,
+                          env={**os.environ, **(env or {})})
     if proc.returncode != 0:
         raise SystemExit(f"bench: ci {' '.join(argv)} failed:\n{proc.stdout[-3000:]}{proc.stderr[-1000:]}")
     return time.perf_counter() - started, proc.stdout
@@ -76,6 +79,9 @@ def hosts_figures() -> dict:
         warm = _chain()
         seconds, out = _stage("configure")
         rerun = {"seconds": seconds, "changed": {r.host: r.changed for r in parse_recap(out)}}
+        stock_seconds, stock_out = _stage("configure", env={"ANSIBLE_STRATEGY": "linear"})
+        rerun["stock_seconds"] = stock_seconds
+        rerun["stock_changed"] = {r.host: r.changed for r in parse_recap(stock_out)}
         install = install_figure()
     finally:
         _stage("localcloud", "down")
@@ -91,9 +97,11 @@ def render(fig: dict) -> str:
         lines.append(f"  {name:5} {fig[name]['total_seconds']:6.0f}s  ({steps})")
     lines.append(f"  warm/cold ratio {fig['warm_over_cold']:.2f}x "
                  f"(warm {WARM_PIPELINE.verdict(fig['warm']['total_seconds'])})")
-    changed = ", ".join(f"{h}={c}" for h, c in fig["rerun"]["changed"].items())
-    lines.append(f"  site.yml re-run {fig['rerun']['seconds']:.0f}s, changed: {changed} "
-                 f"({SITE_RERUN.verdict(fig['rerun']['seconds'])}, changed=0 wanted)")
+    rerun = fig["rerun"]
+    changed = ", ".join(f"{h}={c}" for h, c in rerun["changed"].items())
+    lines.append(f"  site.yml re-run {rerun['seconds']:.0f}s, changed: {changed} "
+                 f"({SITE_RERUN.verdict(rerun['seconds'])}, changed=0 wanted); stock Ansible "
+                 f"{rerun['stock_seconds']:.0f}s (Mitogen/stock {rerun['seconds'] / rerun['stock_seconds']:.2f}x)")
     inst = fig["install"]
     lines.append(f"  Airflow runtime install: pip {inst['pip_seconds']:.0f}s, uv {inst['uv_seconds']:.0f}s "
                  f"(uv/pip {inst['ratio']:.2f}x); site.yml uses uv")

@@ -219,3 +219,16 @@ def test_the_json_lines_day_has_its_own_rows_beside_the_csv_rows():
     # The CSV rows are the same as in a run without the JSON-lines day.
     assert row(rows, "ETL path, 1,000,000 rows") == row(table(render_markdown(RESULTS))[1], "ETL path, 1,000,000 rows")
     assert row(rows, "ETL process peak RSS")["ratio"] == "1.31x (goal < 300 MB: missed)"
+
+
+def test_the_re_run_on_stock_ansible_is_a_row_beside_mitogen_when_it_ran():
+    results = with_hosts()
+    results["hosts"] = copy.deepcopy(HOSTS)
+    results["hosts"]["rerun"] = {"seconds": 19.0, "changed": {"airflow": 0, "db": 0},
+                                 "stock_seconds": 50.0, "stock_changed": {"airflow": 0, "db": 0}}
+    _, rows = table(render_markdown(results))
+    stock = row(rows, "Mitogen (ansible.cfg) beside stock Ansible")
+    assert (stock["measured"], stock["baseline / goal"], stock["ratio"], stock["runs"]) == (
+        "19 s", "stock 50 s (changed: airflow=0, db=0)", "0.38x", "1 run each")
+    assert len(rows) == 6 + 4
+    assert not [f for f in table(render_markdown(with_hosts()))[1] if f.startswith("Mitogen")]  # older runs: none
