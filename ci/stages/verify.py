@@ -51,6 +51,8 @@ def infra_tests(stage: Stage, env: str) -> bool:
     """Run tests/infra against inventory/<env>'s Airflow hosts as one step; True when they pass and ran."""
     junit = reports_dir() / f"verify-{env}-pytest.xml"
     junit.unlink(missing_ok=True)
+    # The checks see what a new login sees, not a session shared with the configure or deploy run before.
+    stage.call("new SSH sessions", lambda: fresh_sessions(ROOT / "inventory" / env))
     argv = [sys.executable, "-m", "pytest", str(ROOT / "tests" / "infra"), "--connection=ansible",
             f"--ansible-inventory={ROOT / 'inventory' / env}", "--hosts=airflow", f"--junitxml={junit}"]
     env_vars = {**ANSIBLE_ENV, **tool_path_env(), "TINY_ENV": env}
@@ -86,8 +88,6 @@ def run(args: argparse.Namespace) -> int:
         return stage.finish()
     platform.drop_record(VERIFIED)
     if stage.call("hosts to verify", lambda: hosts_to_verify(ROOT / "inventory" / args.env)).ok:
-        # The checks see what a new login sees, not a session shared with the configure run before.
-        stage.call("new SSH sessions", lambda: fresh_sessions(ROOT / "inventory" / args.env))
         passed = infra_tests(stage, args.env)
         passed = dag_states.verify_step(stage, platform) and passed
         record_result(platform, passed)
