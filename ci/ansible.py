@@ -80,8 +80,9 @@ def inventory_hosts(inventory: Path, group: str, env: dict[str, str] | None = No
 
 
 def close_shared_ssh(inventory: Path, env: dict[str, str] | None = None) -> list[str]:
-    """Ask each host's shared SSH connection to exit (OpenSSH's `-O exit`, for hosts whose ssh arguments name a
-    ControlPath), so the next session is a new login; the hosts that had one.
+    """Ask each host's shared SSH connection to stop (OpenSSH's `-O stop`, for hosts whose ssh arguments name a
+    ControlPath), so the next session is a new login; the hosts that had one. Sessions still running on it
+    finish; new ones start a new connection.
 
     PAM sets a session's limits and environment at login, and sshd's settings apply to new connections: a
     session multiplexed over a connection opened before site.yml changed them shows the old ones. Mitogen's
@@ -93,9 +94,14 @@ def close_shared_ssh(inventory: Path, env: dict[str, str] | None = None) -> list
         args = shlex.split(str(hostvars.get("ansible_ssh_common_args", "")))
         if not any("controlpath" in a.lower() for a in args):
             continue
-        argv = ["ssh", *args, "-O", "exit", "-l", str(hostvars.get("ansible_user", "")),
-                "-p", str(hostvars.get("ansible_port", 22)), str(hostvars.get("ansible_host", name))]
-        if subprocess.run(argv, capture_output=True, check=False, timeout=30).returncode == 0:
+        user, port = hostvars.get("ansible_user"), hostvars.get("ansible_port")
+        argv = ["ssh", *args, "-O", "stop", *(["-l", str(user)] if user else []),
+                *(["-p", str(port)] if port else []), str(hostvars.get("ansible_host", name))]
+        try:
+            done = subprocess.run(argv, capture_output=True, check=False, timeout=30).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            done = False
+        if done:
             closed.append(name)
     return closed
 

@@ -42,8 +42,12 @@ def checks_ran(junit: Path) -> str:
 
 
 def fresh_sessions(inventory: Path) -> str:
-    """Close the shared SSH connections an earlier stage left open (ci.ansible.close_shared_ssh)."""
-    closed = close_shared_ssh(inventory, tool_path_env())
+    """Close the shared SSH connections an earlier stage left open (ci.ansible.close_shared_ssh). Best effort:
+    the infra tests that follow name any host they cannot reach."""
+    try:
+        closed = close_shared_ssh(inventory, tool_path_env())
+    except RuntimeError as exc:
+        return f"left the shared connections as they are: {exc}"
     return f"closed the shared connection to {', '.join(closed)}" if closed else "no shared connection was open"
 
 

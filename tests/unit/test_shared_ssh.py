@@ -1,11 +1,12 @@
 """verify starts from new logins: a shared SSH connection (ControlMaster) that an earlier stage left open is asked
-to exit first, through the same ControlPath as the inventory's ssh arguments name."""
+to stop first, through the same ControlPath as the inventory's ssh arguments name."""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
+from pathlib import Path
 
 from ci import ansible
 
@@ -17,16 +18,36 @@ LISTING = {"_meta": {"hostvars": {
 }}}
 
 
-def test_only_hosts_with_a_control_path_are_asked_to_exit_with_its_own_arguments(tmp_path, monkeypatch):
+def _fake_ssh(tmp_path, monkeypatch, exit_code: int = 0):
     calls = tmp_path / "calls.jsonl"
     fake = tmp_path / "bin" / "ssh"
     fake.parent.mkdir()
     fake.write_text(f"#!/usr/bin/env python3\nimport json, sys\nopen({str(calls)!r}, 'a').write("
-                    "json.dumps(sys.argv[1:]) + '\\n')\n")
+                    f"json.dumps(sys.argv[1:]) + '\\n')\nsys.exit({exit_code})\n")
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(ansible, "inventory_listing", lambda inventory, env=None: LISTING)
+    return calls
+
+
+def test_only_hosts_with_a_control_path_are_asked_to_stop_with_its_own_arguments(tmp_path, monkeypatch):
+    calls = _fake_ssh(tmp_path, monkeypatch)
     assert ansible.close_shared_ssh(tmp_path) == ["shared"]
     (argv,) = [json.loads(line) for line in calls.read_text().splitlines()]
     assert argv == ["-o", "ControlMaster=auto", "-o", "ControlPersist=60s", "-o", "ControlPath=/tmp/cp-%C",
-                    "-O", "exit", "-l", "admin", "-p", "22", "172.30.0.10"]
+                    "-O", "stop", "-l", "admin", "172.30.0.10"]
+
+
+def test_a_connection_that_will_not_stop_is_not_counted_and_verify_goes_on(tmp_path, monkeypatch):
+    _fake_ssh(tmp_path, monkeypatch, exit_code=255)  # no master running: ssh says so and exits 255
+    assert ansible.close_shared_ssh(tmp_path) == []
+
+
+def test_an_unreadable_inventory_leaves_the_connections_and_does_not_stop_verify(monkeypatch):
+    from ci.stages import verify
+
+    def broken(inventory, env=None):
+        raise RuntimeError("ansible-inventory -i inventory/x failed: no such file")
+
+    monkeypatch.setattr(ansible, "inventory_listing", broken)
+    assert verify.fresh_sessions(Path("inventory/x")).startswith("left the shared connections as they are")
