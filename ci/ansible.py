@@ -29,6 +29,11 @@ ANSIBLE_ENV = {
     "ANSIBLE_FORCE_COLOR": "0",
 }
 
+# ansible-playbook ends within a second or two of Ctrl-C, or never: a worker killed while it wrote to the
+# results queue leaves the queue's lock held, and the main process waits on it at clean-up for good
+# (ansible-core 2.19, seen under Mitogen). After this many seconds the run is stopped harder.
+INTERRUPT_GRACE = 10.0
+
 
 def tool_path_env() -> dict[str, str]:
     """PATH with the venv's bin first: testinfra calls ansible-inventory and ansible by name."""
@@ -144,7 +149,7 @@ def run_playbook_stage(stage_name: str, env: str, playbook: str, extra_vars: lis
         return stage.finish() if own else 1
     result = stage.command(f"ansible-playbook {playbook}",
                            playbook_argv(env, playbook, extra_vars) + list(options or []),
-                           env={**ANSIBLE_ENV, **aws_env}, stream=True)
+                           env={**ANSIBLE_ENV, **aws_env}, stream=True, interrupt_grace=INTERRUPT_GRACE)
     for recap in parse_recap(result.output):
         print(f"recap {recap.host}: ok={recap.ok} changed={recap.changed} failed={recap.failed} "
               f"unreachable={recap.unreachable}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 # stage name -> (module under ci.stages, one-line help). One module per stage.
@@ -51,10 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stopped(signum: int, frame: object) -> None:
+    """SIGTERM (a `kill`, a CI job stopped) ends a stage the way Ctrl-C does: its running command first."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one stage; its exit code is the process's."""
     args = build_parser().parse_args(argv)
     module = importlib.import_module(f"ci.stages.{STAGES[args.stage][0]}")
+    signal.signal(signal.SIGTERM, _stopped)
     try:
         return module.run(args)
     except KeyboardInterrupt:

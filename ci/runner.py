@@ -17,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ci.paths import ROOT, reports_dir
+from ci.processes import end_group
 
 OUTPUT_TAIL_LINES = 60
+INTERRUPT_GRACE = 30.0  # s a command gets after Ctrl-C to stop cleanly (pytest runs its fixtures' teardown)
+TERM_GRACE = 10.0  # s more after SIGTERM, before SIGKILL
 
 
 class StepFailed(Exception):
@@ -88,14 +91,16 @@ class Stage:
         env: dict[str, str] | None = None,
         stream: bool = False,
         cwd: Path = ROOT,
+        interrupt_grace: float = INTERRUPT_GRACE,
     ) -> StepResult:
-        """Run one external command as a step; `stream` shows its output live (long steps)."""
+        """Run one external command as a step; `stream` shows its output live (long steps). On Ctrl-C the
+        command gets `interrupt_grace` seconds to stop cleanly before it is stopped harder."""
         print(_paint(f"> {name}: {' '.join(argv)}", "dim"), flush=True)
         start = time.monotonic()
         full_env = {**os.environ, **(env or {})}
-        try:
+        try:  # in a session of its own, so that Ctrl-C here ends all of it, and only then this stage
             proc = subprocess.Popen(
-                list(argv), cwd=cwd, env=full_env, text=True,
+                list(argv), cwd=cwd, env=full_env, text=True, start_new_session=True,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
         except FileNotFoundError:
@@ -103,11 +108,18 @@ class Stage:
             return self.record(StepResult(name, False, 0.0, reason), show_output=False)
         lines = []
         assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if stream:
-                print(line, end="", flush=True)
-        code = proc.wait()
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                if stream:
+                    print(line, end="", flush=True)
+            code = proc.wait()
+        except KeyboardInterrupt:
+            needed = end_group(proc, interrupt_grace, TERM_GRACE)
+            if needed:
+                print(f"{name}: still running {interrupt_grace:.0f} s after the interrupt: sent {', '.join(needed)}",
+                      file=sys.stderr, flush=True)
+            raise
         output = "".join(lines)
         reason = "" if code == 0 else f"{name} exited with {code}"
         result = StepResult(name, code == 0, time.monotonic() - start, reason, output)
