@@ -39,7 +39,7 @@ from bench.run_info import run_info
 from ci.ansible import parse_recap
 from ci.config import settings
 from ci.dag_integrity import dag_files
-from ci.localcloud.endpoint import Moto, free_port
+from ci.localcloud.endpoint import free_port, private_moto
 from ci.paths import DAGS, ROOT, reports_dir
 
 ENV = {**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PYTHONPATH": f"{ROOT}{os.pathsep}{DAGS}"}
@@ -124,11 +124,9 @@ def provision_figure() -> dict:
     """Cold provision and the idempotent re-run on a private local cloud (its own moto, port, outputs)."""
     with tempfile.TemporaryDirectory(prefix="bench-localcloud-") as tmp:
         port = free_port()
-        moto = Moto(Path(tmp))
-        moto.up("127.0.0.1", port)
         env = {**ENV, "TINY_LOCALCLOUD_DIR": tmp, "TINY_MOTO_HOST": "127.0.0.1", "TINY_MOTO_PORT": str(port)}
         argv = [sys.executable, "-m", "ci", "provision", "--env", "local", "-e", f"outputs_dir={tmp}"]
-        try:
+        with private_moto(Path(tmp), port):
             runs = []
             for _ in range(2):
                 start = time.perf_counter()
@@ -136,8 +134,6 @@ def provision_figure() -> dict:
                 if proc.returncode != 0:
                     raise SystemExit(f"bench: provision failed:\n{proc.stdout[-3000:]}")
                 runs.append((time.perf_counter() - start, parse_recap(proc.stdout)[0].changed))
-        finally:
-            moto.down()
     (cold, cold_changed), (rerun, rerun_changed) = runs
     return {"cold_seconds": cold, "cold_changed": cold_changed, "rerun_seconds": rerun,
             "rerun_changed": rerun_changed, "ratio": rerun / cold}

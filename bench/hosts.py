@@ -20,6 +20,7 @@ import sys
 import time
 
 from bench.goals import SITE_RERUN, WARM_PIPELINE
+from bench.report import changed_text
 from ci.ansible import parse_recap
 from ci.localcloud import hosts, image
 from ci.localcloud.engine import Engine, docker
@@ -98,7 +99,7 @@ def render(fig: dict) -> str:
     lines.append(f"  warm/cold ratio {fig['warm_over_cold']:.2f}x "
                  f"(warm {WARM_PIPELINE.verdict(fig['warm']['total_seconds'])})")
     rerun = fig["rerun"]
-    changed = ", ".join(f"{h}={c}" for h, c in rerun["changed"].items())
+    changed = changed_text(rerun["changed"])
     lines.append(f"  site.yml re-run {rerun['seconds']:.0f}s, changed: {changed} "
                  f"({SITE_RERUN.verdict(rerun['seconds'])}, changed=0 wanted); stock Ansible "
                  f"{rerun['stock_seconds']:.0f}s (Mitogen/stock {rerun['seconds'] / rerun['stock_seconds']:.2f}x)")

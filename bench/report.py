@@ -102,11 +102,16 @@ def provision_row(results: dict) -> tuple[str, ...]:
             "1 run each (cold, re-run)")
 
 
+def changed_text(changed: dict[str, int]) -> str:
+    """A run's changed count per host, `host=n, ...`."""
+    return ", ".join(f"{host}={n}" for host, n in changed.items())
+
+
 def _stock_rerun_row(rerun: dict) -> list[tuple[str, ...]]:
     """The same re-run on stock Ansible (runs before Mitogen have no such figure)."""
     if "stock_seconds" not in rerun:
         return []
-    changed = ", ".join(f"{host}={n}" for host, n in rerun["stock_changed"].items())
+    changed = changed_text(rerun["stock_changed"])
     return [("Mitogen (ansible.cfg) beside stock Ansible (`ANSIBLE_STRATEGY=linear`): the `site.yml` re-run",
              f"{rerun['seconds']:.0f} s",
              f"stock {rerun['stock_seconds']:.0f} s (changed: {changed})",
@@ -121,7 +126,6 @@ def hosts_rows(results: dict) -> list[tuple[str, ...]]:
     warm, cold = hosts["warm"]["total_seconds"], hosts["cold"]["total_seconds"]
     rerun = hosts["rerun"]
     changed = rerun["changed"]
-    changed_text = ", ".join(f"{host}={n}" for host, n in changed.items())
     unchanged = bool(changed) and not any(changed.values())
     inst = hosts["install"]
     return [("pipeline after lint + unit, warm (image cached, fresh hosts)",
@@ -130,7 +134,7 @@ def hosts_rows(results: dict) -> list[tuple[str, ...]]:
              f"{hosts['warm_over_cold']:.2f}x ({warm_goal.verdict(warm)})",
              "1 run each (cold, warm)"),
             ("`site.yml` re-run (`configure` on the warm hosts)",
-             f"{rerun['seconds']:.0f} s (changed: {changed_text})",
+             f"{rerun['seconds']:.0f} s (changed: {changed_text(changed)})",
              f"goal {rerun_goal.text()}, changed=0",
              f"{rerun['seconds'] / rerun_goal.limit:.2f}x ({rerun_goal.verdict(rerun['seconds'])}; "
              f"changed=0 on every host: {'met' if unchanged else 'missed'})",

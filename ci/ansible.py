@@ -90,13 +90,13 @@ def close_shared_ssh(inventory: Path, env: dict[str, str] | None = None) -> list
     finish; new ones start a new connection.
 
     PAM sets a session's limits and environment at login, and sshd's settings apply to new connections: a
-    session multiplexed over a connection opened before site.yml changed them shows the old ones. Mitogen's
-    `reset_connection` (ansible.cfg) ends its own session but not OpenSSH's shared connection, which lives on
-    for ControlPersist after its last session; the stock ssh plugin's reset stops it.
+    session multiplexed over a connection opened before site.yml changed them shows the old ones. A shared
+    connection lives on for ControlPersist after its last session, whichever stage opened it.
     """
     closed = []
     for name, hostvars in inventory_listing(inventory, env).get("_meta", {}).get("hostvars", {}).items():
-        args = shlex.split(str(hostvars.get("ansible_ssh_common_args", "")))
+        args = [*shlex.split(str(hostvars.get("ansible_ssh_common_args", ""))),
+                *shlex.split(str(hostvars.get("ansible_ssh_extra_args", "")))]
         if not any("controlpath" in a.lower() for a in args):
             continue
         user, port = hostvars.get("ansible_user"), hostvars.get("ansible_port")

@@ -6,11 +6,13 @@ The process is started with its PID recorded in the state folder and stopped by 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -130,6 +132,18 @@ class Moto:
             return False
         stop_pid(state.pid, timeout)
         return True
+
+
+@contextlib.contextmanager
+def private_moto(folder: Path, port: int | None = None) -> Iterator[MotoState]:
+    """A moto server of its own on loopback, its state in `folder` (tests, the bench): started, yielded,
+    stopped by its PID however the block ends."""
+    moto = Moto(folder)
+    state = moto.up("127.0.0.1", port or free_port())
+    try:
+        yield state
+    finally:
+        moto.down()
 
 
 def aws_environment(state: MotoState, region: str, identity: str = DEPLOYER) -> dict[str, str]:

@@ -46,7 +46,7 @@ def fresh_sessions(inventory: Path) -> str:
     the infra tests that follow name any host they cannot reach."""
     try:
         closed = close_shared_ssh(inventory, tool_path_env())
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError, OSError) as exc:  # ansible-inventory failed, printed no JSON, is missing
         return f"left the shared connections as they are: {exc}"
     return f"closed the shared connection to {', '.join(closed)}" if closed else "no shared connection was open"
 

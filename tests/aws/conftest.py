@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from ci.ansible import parse_recap
-from ci.localcloud.endpoint import ADMIN, DEPLOYER, Moto, aws_environment, free_port
+from ci.localcloud.endpoint import ADMIN, DEPLOYER, aws_environment, free_port, private_moto
 from ci.paths import ROOT
 
 ENV = os.environ.get("TINY_AWS_ENV", "local")
@@ -79,9 +79,7 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Provisioned:
     outputs_dir = tmp_path_factory.mktemp("outputs")
     port = free_port()
     stage_env = {"TINY_LOCALCLOUD_DIR": str(state_dir), "TINY_MOTO_HOST": "127.0.0.1", "TINY_MOTO_PORT": str(port)}
-    moto = Moto(state_dir)
-    state = moto.up("127.0.0.1", port)
-    try:
+    with private_moto(state_dir, port) as state:
         session, admin = (boto3.Session(aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
                                         aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
                                         region_name=variables["aws_region"])
@@ -96,8 +94,6 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Provisioned:
             result.secrets_after_run.append(result.read_secrets())
         result.outputs = yaml.safe_load((outputs_dir / "provision-outputs.yml").read_text())
         yield result
-    finally:
-        moto.down()
 
 
 @pytest.fixture

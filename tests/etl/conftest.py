@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 
 from ci import pgcluster
-from ci.localcloud.endpoint import ADMIN, Moto, aws_environment, free_port
+from ci.localcloud.endpoint import ADMIN, aws_environment, private_moto
 
 BUCKET = "tiny-analytics-test-raw"
 
@@ -49,29 +49,27 @@ class Services:
 
 @pytest.fixture(scope="session")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    moto = Moto(tmp_path_factory.mktemp("moto"))
-    state = moto.up("127.0.0.1", free_port())
-    cluster = None
-    try:
-        cluster = pgcluster.start(tmp_path_factory.mktemp("pg") / "cluster")
-        aws = aws_environment(state, "us-east-1", ADMIN)  # the DAGs under test, not IAM: the admin
-        os.environ.update({k: v for k, v in aws.items() if k.startswith("AWS_") and k != "AWS_ENDPOINT_URL"})
-        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
-            {"conn_type": "aws", "extra": {"endpoint_url": state.url, "region_name": "us-east-1"}})
-        os.environ["AIRFLOW_CONN_WAREHOUSE"] = cluster.dsn
-        os.environ["AIRFLOW_VAR_RAW_BUCKET"] = BUCKET
-        s3 = boto3.client("s3", endpoint_url=state.url, region_name="us-east-1",
-                          aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"])
-        s3.create_bucket(Bucket=BUCKET)
-        from airflow.utils.db import initdb
+    with private_moto(tmp_path_factory.mktemp("moto")) as state:
+        cluster = None
+        try:
+            cluster = pgcluster.start(tmp_path_factory.mktemp("pg") / "cluster")
+            aws = aws_environment(state, "us-east-1", ADMIN)  # the DAGs under test, not IAM: the admin
+            os.environ.update({k: v for k, v in aws.items() if k.startswith("AWS_") and k != "AWS_ENDPOINT_URL"})
+            os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
+                {"conn_type": "aws", "extra": {"endpoint_url": state.url, "region_name": "us-east-1"}})
+            os.environ["AIRFLOW_CONN_WAREHOUSE"] = cluster.dsn
+            os.environ["AIRFLOW_VAR_RAW_BUCKET"] = BUCKET
+            s3 = boto3.client("s3", endpoint_url=state.url, region_name="us-east-1",
+                              aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
+                              aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"])
+            s3.create_bucket(Bucket=BUCKET)
+            from airflow.utils.db import initdb
 
-        initdb()
-        yield Services(s3=s3, dsn=cluster.dsn)
-    finally:
-        if cluster:
-            cluster.stop()
-        moto.down()
+            initdb()
+            yield Services(s3=s3, dsn=cluster.dsn)
+        finally:
+            if cluster:
+                cluster.stop()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ast
 import ipaddress
-import json
-import os
 import re
 import shutil
 import subprocess
@@ -14,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ci.ansible import inventory_listing
 from ci.localcloud import hosts, image, inventory, settings
 from ci.localcloud.engine import EngineError
 from ci.paths import ROOT
@@ -28,19 +27,14 @@ def test_each_environment_has_its_own_fixed_addresses():
     assert {h.container for h in local} == {"tiny-analytics-local-airflow", "tiny-analytics-local-database"}
 
 
-def _ansible_inventory(folder: str, state: str) -> dict:
-    from ci.ansible import ANSIBLE_ENV
-    from ci.paths import tool
-
-    proc = subprocess.run([tool("ansible-inventory"), "-i", folder, "--list"], capture_output=True, text=True,
-                          env={**os.environ, **ANSIBLE_ENV, "TINY_LOCALCLOUD_DIR": state}, check=True)
-    return json.loads(proc.stdout)
+def _ansible_inventory(folder: Path, state: Path) -> dict:
+    return inventory_listing(folder, {"TINY_LOCALCLOUD_DIR": str(state)})
 
 
 def test_inventory_names_groups_login_and_db_endpoint_for_ansible(tmp_path, monkeypatch):
     monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(tmp_path))
     assert inventory.write_inventory("local", "http://172.30.0.1:5000") == tmp_path / "inventory" / "local.json"
-    listing = _ansible_inventory(str(ROOT / "inventory" / "local"), str(tmp_path))  # the committed script
+    listing = _ansible_inventory(ROOT / "inventory" / "local", tmp_path)  # the committed script
     assert listing["airflow"]["hosts"] == ["local-airflow-1"] and listing["database"]["hosts"] == ["local-db-1"]
     airflow = listing["_meta"]["hostvars"]["local-airflow-1"]
     assert airflow["ansible_user"] == "admin" and airflow["ansible_host"] == hosts.hosts("local")[0].ip
@@ -56,11 +50,11 @@ def test_any_checkout_pointed_at_the_local_cloud_lists_its_hosts_and_none_when_i
     shutil.copytree(ROOT / "inventory", elsewhere, symlinks=True)
     monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(state))
     inventory.write_inventory("local-prod", "http://172.30.0.1:5000")
-    listing = _ansible_inventory(str(elsewhere / "local-prod"), str(state))
+    listing = _ansible_inventory(elsewhere / "local-prod", state)
     assert listing["airflow"]["hosts"] == ["local-prod-airflow-1"]
-    assert "airflow" not in _ansible_inventory(str(elsewhere / "local"), str(state))  # local is not up
+    assert "airflow" not in _ansible_inventory(elsewhere / "local", state)  # local is not up
     (state / "inventory" / "local-prod.json").unlink()
-    assert "airflow" not in _ansible_inventory(str(elsewhere / "local-prod"), str(state))
+    assert "airflow" not in _ansible_inventory(elsewhere / "local-prod", state)
 
 
 def test_reaching_the_local_cloud_starts_nothing(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ci.localcloud import LocalCloudError, settings
-from ci.localcloud.endpoint import ADMIN, DEPLOYER, Moto, aws_environment, free_port
+from ci.localcloud.endpoint import ADMIN, DEPLOYER, Moto, free_port, private_moto
 from ci.paths import ROOT
 from ci.processes import alive
 
@@ -28,11 +28,10 @@ def moto(tmp_path):
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
-    """One running local cloud for the tests that only look at how it answers (starting one costs a second of
-    CPU): each test works in names of its own."""
-    cloud = Moto(tmp_path_factory.mktemp("shared-cloud"))
-    yield cloud.up("127.0.0.1", free_port())
-    cloud.down()
+    """One running local cloud for the tests that use it as any AWS account (starting one costs a second of
+    CPU): each test works in names of its own (users, buckets, instances)."""
+    with private_moto(tmp_path_factory.mktemp("shared-cloud")) as state:
+        yield state
 
 
 def _user_with(state, name: str, policy: dict) -> dict[str, str]:
@@ -79,11 +78,7 @@ def test_cli_up_answers_with_debian_amis_and_down_stops_it_by_pid(tmp_path):
         state = moto.state()
         assert state is not None and state.port == port
         assert moto.up("127.0.0.1", port) == state  # idempotent: the running one is reused
-        env_keys = aws_environment(state, "us-east-1")
-        ec2 = boto3.client("ec2", endpoint_url=state.url, region_name="us-east-1",
-                           aws_access_key_id=env_keys["AWS_ACCESS_KEY_ID"],
-                           aws_secret_access_key=env_keys["AWS_SECRET_ACCESS_KEY"])
-        names = {i["Name"] for i in ec2.describe_images(Owners=["136693071363"])["Images"]}
+        names = {i["Name"] for i in _client(state, "ec2").describe_images(Owners=["136693071363"])["Images"]}
         assert "debian-12-arm64-20261101-2000" in names
     finally:
         assert "stopped" in cli("down").stdout
@@ -95,10 +90,7 @@ def test_cli_up_answers_with_debian_amis_and_down_stops_it_by_pid(tmp_path):
 def test_burstable_hosts_get_the_credit_option_aws_gives_them(shared):
     """RunInstances: CreditSpecification defaults to unlimited for T3/T3a/T4g and standard for T2 (EC2 API
     reference); a requested option is kept. moto itself answered "standard" for every instance."""
-    state = shared
-    env = aws_environment(state, "us-east-1", ADMIN)  # moto's answers, not IAM
-    ec2 = boto3.client("ec2", endpoint_url=state.url, region_name="us-east-1",
-                       aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    ec2 = _client(shared, "ec2", ADMIN)  # moto's answers, not IAM
     image = ec2.describe_images(Owners=["136693071363"])["Images"][0]["ImageId"]
 
     def launched(instance_type: str, **extra) -> str:
@@ -115,6 +107,7 @@ def test_burstable_hosts_get_the_credit_option_aws_gives_them(shared):
 
 
 def _client(state, service: str, identity: str = DEPLOYER, **keys):
+    """A boto3 client of the local cloud as `identity` (or with the given keys)."""
     creds = keys or state.credentials(identity)
     return boto3.client(service, endpoint_url=state.url, region_name="us-east-1",
                         aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
@@ -131,9 +124,7 @@ def test_iam_is_enforced_from_the_first_request(tmp_path, monkeypatch):
         {"Effect": "Allow", "Action": ["ec2:DescribeVpcs", "iam:CreateRole", "iam:PutRolePolicy"], "Resource": "*"},
         {"Effect": "Allow", "Action": "s3:CreateBucket", "Resource": "arn:aws:s3:::tiny-*"}]}))
     monkeypatch.setenv("TINY_DEPLOYER_POLICY", str(policy))
-    moto = Moto(tmp_path / "cloud")
-    state = moto.up("127.0.0.1", free_port())
-    try:
+    with private_moto(tmp_path / "cloud") as state:
         assert oct((tmp_path / "cloud" / "identities.json").stat().st_mode & 0o777) == "0o600"
         ec2 = _client(state, "ec2")
         # The very first request is checked: a count of unchecked requests above 0 would let it through.
@@ -152,8 +143,6 @@ def test_iam_is_enforced_from_the_first_request(tmp_path, monkeypatch):
             _client(state, "sts", AWS_ACCESS_KEY_ID=creds["AWS_ACCESS_KEY_ID"],
                     AWS_SECRET_ACCESS_KEY="wrong").get_session_token()  # pragma: allowlist secret
         _client(state, "s3", ADMIN).create_bucket(Bucket="other-one")
-    finally:
-        moto.down()
 
 
 def test_a_host_has_exactly_its_role_s_policies(shared):

@@ -8,11 +8,14 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from ci import ansible
 
 LISTING = {"_meta": {"hostvars": {
     "shared": {"ansible_host": "172.30.0.10", "ansible_user": "admin",
                "ansible_ssh_common_args": "-o ControlMaster=auto -o ControlPersist=60s -o ControlPath=/tmp/cp-%C"},
+    "extra": {"ansible_host": "10.0.0.7", "ansible_port": 2222, "ansible_ssh_extra_args": "-o ControlPath=/tmp/x-%C"},
     "plain": {"ansible_host": "10.0.0.5", "ansible_user": "admin", "ansible_ssh_common_args": "-o LogLevel=ERROR"},
     "unknown": {"ansible_host": "10.0.0.6"},
 }}}
@@ -32,22 +35,26 @@ def _fake_ssh(tmp_path, monkeypatch, exit_code: int = 0):
 
 def test_only_hosts_with_a_control_path_are_asked_to_stop_with_its_own_arguments(tmp_path, monkeypatch):
     calls = _fake_ssh(tmp_path, monkeypatch)
-    assert ansible.close_shared_ssh(tmp_path) == ["shared"]
-    (argv,) = [json.loads(line) for line in calls.read_text().splitlines()]
-    assert argv == ["-o", "ControlMaster=auto", "-o", "ControlPersist=60s", "-o", "ControlPath=/tmp/cp-%C",
-                    "-O", "stop", "-l", "admin", "172.30.0.10"]
+    assert ansible.close_shared_ssh(tmp_path) == ["shared", "extra"]
+    shared, extra = [json.loads(line) for line in calls.read_text().splitlines()]
+    assert shared == ["-o", "ControlMaster=auto", "-o", "ControlPersist=60s", "-o", "ControlPath=/tmp/cp-%C",
+                      "-O", "stop", "-l", "admin", "172.30.0.10"]
+    assert extra == ["-o", "ControlPath=/tmp/x-%C", "-O", "stop", "-p", "2222", "10.0.0.7"]
 
 
-def test_a_connection_that_will_not_stop_is_not_counted_and_verify_goes_on(tmp_path, monkeypatch):
+def test_a_connection_that_will_not_stop_is_not_counted(tmp_path, monkeypatch):
     _fake_ssh(tmp_path, monkeypatch, exit_code=255)  # no master running: ssh says so and exits 255
     assert ansible.close_shared_ssh(tmp_path) == []
 
 
-def test_an_unreadable_inventory_leaves_the_connections_and_does_not_stop_verify(monkeypatch):
+@pytest.mark.parametrize("error", [RuntimeError("ansible-inventory -i inventory/x failed: no such file"),
+                                   json.JSONDecodeError("Expecting value", "", 0),
+                                   FileNotFoundError("ansible-inventory")])
+def test_an_unreadable_inventory_leaves_the_connections_and_does_not_stop_verify(monkeypatch, error):
     from ci.stages import verify
 
     def broken(inventory, env=None):
-        raise RuntimeError("ansible-inventory -i inventory/x failed: no such file")
+        raise error
 
     monkeypatch.setattr(ansible, "inventory_listing", broken)
     assert verify.fresh_sessions(Path("inventory/x")).startswith("left the shared connections as they are")
