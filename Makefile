@@ -11,7 +11,7 @@ NPM_DIR := requirements/npm
 STAMPS := .cache/stamps
 CHECKOV_VENV := .cache/tools/checkov
 
-.PHONY: help up down test suites lint unit etl-tests pipeline-tests seed localcloud provision aws-policy teardown power cost configure deploy dev run \
+.PHONY: help up down test suites lint unit unit-slow etl-tests pipeline-tests seed localcloud provision aws-policy teardown power cost configure deploy dev run \
 	verify smoke rebuild rollback password promote-check promote bench venv tools clean distclean
 
 help: ## list the targets
@@ -43,7 +43,7 @@ test: ## the whole test suite, make up's stages included (what .ci/run and CI ru
 	exit $$rc
 
 suites: venv ## make test without the final clean-up: every suite, then the time of each
-	$(PY) -m ci suites "lint unit etl-tests localcloud & aws-policy" pipeline-tests
+	$(PY) -m ci suites "lint unit unit-slow etl-tests localcloud & aws-policy" pipeline-tests
 
 etl-tests: venv tools ## tests/etl: the ETL DAGs end to end (dag.test) against S3 (moto) and PostgreSQL; minutes
 	$(PY) -m ci etl-tests --env $(ENV)
@@ -57,8 +57,11 @@ seed: venv ## upload a day of sample raw files to ENV's raw bucket (DAY=YYYY-MM-
 lint: venv tools ## ruff, yamllint, ansible-lint, Jenkinsfile checks, JJB render
 	$(PY) -m ci lint --env $(ENV)
 
-unit: venv tools ## pytest: tests/unit and tests/dags (DAG integrity + DAG logic)
+unit: venv tools ## the push loop's tests: tests/unit and tests/dags (DAG integrity + DAG logic) but those marked slow
 	$(PY) -m ci unit --env $(ENV)
+
+unit-slow: venv tools ## the unit tests marked slow: they run ansible-playbook, moto, a JVM, the unit stage itself
+	$(PY) -m ci unit --env $(ENV) --tier slow
 
 provision: venv ## provision ENV (budget gate first; local starts the local AWS endpoint)
 	$(PY) -m ci provision --env $(ENV)

@@ -6,7 +6,8 @@ r"""`python -m bench`: the CI-loop figures, each with its baseline from the same
   pyproject.toml.
 - Lint + unit wall time, cold then warm (one run each): `python -m ci lint --no-cache` (every checker runs) and
   `python -m ci unit`, then `python -m ci lint` (each checker's cache from the cold run hits: the inputs did not
-  change) and `python -m ci unit` again, against the 30 s push loop a data engineer expects (ratio = warm / 30 s).
+  change) and `python -m ci unit` again, against the 30 s push loop a data engineer expects (ratio = warm / 30 s);
+  then the slow tier (`unit --tier slow`, the next stage) and every unit test in one run (`--tier all`).
 - ETL load path (one run each, for a CSV day of acme's and a JSON-lines day of globex's): 1,000,000 generated
   rows through validate -> transform -> COPY + partition swap, against `psql \copy` of the same final rows into
   the same kind of table (ratio; goal <= 2x), and the ETL process's peak RSS (goal < 300 MB).
@@ -107,8 +108,12 @@ def loop_figure() -> dict:
     each: the push loop's goal is the warm one."""
     cold = _lint_and_unit("--no-cache")
     warm = _lint_and_unit()
+    # What the push loop leaves to the next stage, and every unit test in one run (the loop before the split).
+    slow = _timed([sys.executable, "-m", "ci", "unit", "--tier", "slow"])[0]
+    every = _timed([sys.executable, "-m", "ci", "unit", "--tier", "all"])[0]
     return {"cold": cold, "warm": warm, "target_seconds": PUSH_LOOP.limit,
-            "ratio": warm["total_seconds"] / PUSH_LOOP.limit}
+            "ratio": warm["total_seconds"] / PUSH_LOOP.limit,
+            "tiers": {"fast_seconds": warm["unit_seconds"], "slow_seconds": slow, "all_seconds": every}}
 
 
 def print_etl(etl: dict) -> None:
@@ -163,6 +168,9 @@ def main() -> int:
         print(f"  {name}: lint {run_['lint_seconds']:.1f}s + unit {run_['unit_seconds']:.1f}s = "
               f"{run_['total_seconds']:.1f}s; ratio {run_['total_seconds'] / loop['target_seconds']:.2f}x")
     print(f"  warm: {PUSH_LOOP.verdict(loop['warm']['total_seconds'])}")
+    tiers = loop["tiers"]
+    print(f"  unit {tiers['fast_seconds']:.1f}s + unit-slow {tiers['slow_seconds']:.1f}s vs every unit test in one run "
+          f"{tiers['all_seconds']:.1f}s")
     etl = load_figure(run["settings"]["BENCH_ETL_ROWS"], "csv")
     print(f"\nETL load path, {etl['rows']:,} rows: validate -> transform -> COPY + swap vs psql \\copy")
     print_etl(etl)

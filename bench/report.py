@@ -60,7 +60,20 @@ def loop_rows(results: dict) -> list[tuple[str, ...]]:
              f"{warm / goal.limit:.2f}x ({goal.verdict(warm)})", "1 run each"),
             ("lint + unit, cold (`python -m ci lint --no-cache`: every checker runs)",
              _sum(loop["cold"]), f"{goal.limit:g} s push loop",
-             f"{cold / goal.limit:.2f}x (the goal is the warm loop's)", "1 run each")]
+             f"{cold / goal.limit:.2f}x (the goal is the warm loop's)", "1 run each"),
+            *_tier_rows(loop)]
+
+
+def _tier_rows(loop: dict) -> list[tuple[str, ...]]:
+    """The unit tests' two tiers against all of them in one run (runs before the split have no such row)."""
+    if "tiers" not in loop:
+        return []
+    tiers = loop["tiers"]
+    both = tiers["fast_seconds"] + tiers["slow_seconds"]
+    return [("`unit` + `unit-slow` (the tests marked slow: the stage after the push loop)",
+             f"{tiers['fast_seconds']:.1f} + {tiers['slow_seconds']:.1f} = {both:.1f} s",
+             f"every unit test in one run (`--tier all`) {tiers['all_seconds']:.1f} s",
+             f"{both / tiers['all_seconds']:.2f}x", "1 run each")]
 
 
 def _etl_case_rows(results: dict, etl: dict, label: str = "ETL", rate: bool = False) -> list[tuple[str, ...]]:

@@ -232,3 +232,15 @@ def test_the_re_run_on_stock_ansible_is_a_row_beside_mitogen_when_it_ran():
         "19 s", "stock 50 s (changed: airflow=0, db=0)", "0.38x", "1 run each")
     assert len(rows) == 6 + 4
     assert not [f for f in table(render_markdown(with_hosts()))[1] if f.startswith("Mitogen")]  # older runs: none
+
+
+def test_the_unit_tiers_are_a_row_against_every_unit_test_in_one_run_when_measured():
+    results = copy.deepcopy(RESULTS)
+    assert not [f for f in table(render_markdown(results))[1] if f.startswith("`unit` + `unit-slow`")]
+    results["push_loop"] = {"cold": {"lint_seconds": 70.0, "unit_seconds": 80.0, "total_seconds": 150.0},
+                            "warm": {"lint_seconds": 1.5, "unit_seconds": 18.5, "total_seconds": 20.0},
+                            "target_seconds": 30.0, "ratio": 20.0 / 30,
+                            "tiers": {"fast_seconds": 18.5, "slow_seconds": 33.5, "all_seconds": 40.0}}
+    tiers = row(table(render_markdown(results))[1], "`unit` + `unit-slow`")
+    assert (tiers["measured"], tiers["baseline / goal"], tiers["ratio"]) == (
+        "18.5 + 33.5 = 52.0 s", "every unit test in one run (`--tier all`) 40.0 s", "1.30x")

@@ -11,6 +11,8 @@ from ci import check_cache
 from ci.cli import main
 from ci.paths import ROOT
 
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
+
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):

@@ -12,6 +12,8 @@ import pytest
 from ci.paths import ROOT
 from ci.stages.lint import CHECKOV, checkov_argv
 
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
+
 ANSIBLE = ROOT / "ansible"
 YAML_FILES = sorted(p for p in ANSIBLE.rglob("*") if p.suffix in (".yml", ".yaml"))
 SKIP = re.compile(r"checkov:skip=([A-Z0-9_]+)(?::\s*(.*))?")

@@ -21,6 +21,8 @@ import pytest
 from ci.config import settings
 from ci.paths import ROOT
 
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
+
 FIXTURES = ROOT / "tests" / "fixtures" / "dags" / "bad"
 GOOD = "good_dag.py"
 SUITE = "tests/dags/test_dag_integrity.py"

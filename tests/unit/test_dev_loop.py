@@ -161,6 +161,7 @@ def test_dev_bundle_is_stored_under_dev_once_and_fetched_by_digest(repo, platfor
         bundle.fetch_dev(s3, "artifacts-local", impostor)
 
 
+@pytest.mark.slow
 def test_release_dag_files_are_what_airflow_would_parse(repo):
     (repo / "dags" / ".airflowignore").write_text("lib/\n")
     (repo / "dags" / "lib").mkdir()
@@ -254,6 +255,7 @@ def test_smoke_writes_a_verification_record_for_a_commit_only(release, recorded,
                 "gets no verification record, so it can never be promoted") in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_role_refuses_a_release_name_a_commit_could_have(tmp_path):
     play = tmp_path / "play.yml"
     play.write_text("- hosts: localhost\n  gather_facts: false\n  roles: [dag_bundle]\n")

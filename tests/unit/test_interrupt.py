@@ -19,6 +19,8 @@ import pytest
 from ci.paths import ROOT
 from ci.processes import alive
 
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
+
 # The command: forks a helper that ignores SIGINT and holds stdout, then waits; on SIGINT it cleans up for
 # a moment and exits, unless told to ignore SIGINT and SIGTERM too (then only SIGKILL ends it).
 COMMAND = textwrap.dedent("""

@@ -60,6 +60,7 @@ def _findings(stdout: str) -> dict[str, list[str]]:
     return found
 
 
+@pytest.mark.slow
 def test_lint_fails_on_bad_jenkinsfiles(lint_run):
     assert lint_run.returncode == 1, lint_run.stdout
     assert "lint failed" in lint_run.stdout
@@ -69,6 +70,7 @@ def test_every_fixture_has_its_expectation():
     assert {p.name.removesuffix(".Jenkinsfile") for p in FIXTURES.glob("*.Jenkinsfile")} == {*EXPECTED, "good"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_each_bad_jenkinsfile_named_with_line_and_reason(lint_run, name):
     expected = sorted([EXPECTED[name], *EXTRA.get(name, [])])
@@ -76,11 +78,13 @@ def test_each_bad_jenkinsfile_named_with_line_and_reason(lint_run, name):
     assert found == expected, f"{name}.Jenkinsfile: expected {expected}, the checker said {found}"
 
 
+@pytest.mark.slow
 def test_good_jenkinsfile_has_no_findings(lint_run):
     assert "good.Jenkinsfile:" not in lint_run.stdout
     assert "good" not in _findings(lint_run.stdout)
 
 
+@pytest.mark.slow
 def test_repository_jenkinsfile_is_clean():
     proc = subprocess.run([sys.executable, "-m", "ci", "jenkinsfile-check", "Jenkinsfile"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)

@@ -11,6 +11,8 @@ import pytest
 
 from ci.jenkins import render
 
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
+
 
 @pytest.fixture
 def jobs(tmp_path, monkeypatch) -> Path:

@@ -34,6 +34,8 @@ from ci.jenkins.render import render
 from ci.jenkinsfile.groovy import parse
 from ci.paths import ROOT
 
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
+
 JOBS = ROOT / "jobs"
 FILES = {
     "push": ROOT / "Jenkinsfile",

@@ -31,6 +31,7 @@ def _ansible_inventory(folder: Path, state: Path) -> dict:
     return inventory_listing(folder, {"TINY_LOCALCLOUD_DIR": str(state)})
 
 
+@pytest.mark.slow
 def test_inventory_names_groups_login_and_db_endpoint_for_ansible(tmp_path, monkeypatch):
     monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(tmp_path))
     assert inventory.write_inventory("local", "http://172.30.0.1:5000") == tmp_path / "inventory" / "local.json"
@@ -44,6 +45,7 @@ def test_inventory_names_groups_login_and_db_endpoint_for_ansible(tmp_path, monk
     assert "local-prod-airflow-1" not in listing["_meta"]["hostvars"]
 
 
+@pytest.mark.slow
 def test_any_checkout_pointed_at_the_local_cloud_lists_its_hosts_and_none_when_it_is_down(tmp_path, monkeypatch):
     """A Jenkins job's fresh workspace has no .work: TINY_LOCALCLOUD_DIR is how it finds the local cloud."""
     state, elsewhere = tmp_path / "state", tmp_path / "checkout" / "inventory"

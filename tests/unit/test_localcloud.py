@@ -18,6 +18,8 @@ from ci.localcloud.endpoint import ADMIN, DEPLOYER, Moto, free_port, private_mot
 from ci.paths import ROOT
 from ci.processes import alive
 
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
+
 
 @pytest.fixture
 def moto(tmp_path):

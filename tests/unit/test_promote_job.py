@@ -16,6 +16,8 @@ import pytest
 from ci.jenkinsfile.groovy import parse
 from ci.paths import ROOT
 
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
+
 PROMOTE = ROOT / "jobs" / "promote.Jenkinsfile"
 
 

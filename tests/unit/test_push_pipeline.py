@@ -1,6 +1,6 @@
 """The push Jenkinsfile's stages, read through the Jenkinsfile checker's Groovy 2.4 parser: every branch gets
-the fast suites (lint, unit, the ETL tests), and the pipeline tests (tens of minutes on the agent's local
-default) run only on main and on the nightly timer. `make test` runs both suites always."""
+the fast suites (lint, unit, the slow unit tests, the ETL tests), and the pipeline tests (tens of minutes on the
+agent's local default) run only on main and on the nightly timer. `make test` runs both suites always."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 
 from ci.jenkinsfile.groovy import parse
 from ci.paths import ROOT
+
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
 
 
 def _walk(nodes: list[dict] | None) -> Iterator[dict]:
@@ -38,7 +40,7 @@ def _conditions(stage: dict) -> set[tuple[str, str]]:
 
 def test_every_branch_runs_lint_unit_and_the_etl_tests_and_nothing_slower(stages):
     unconditional = [c for s in stages if not _conditions(s) for c in _commands(s)]
-    assert unconditional == ["make lint", "make unit", "make etl-tests"]
+    assert unconditional == ["make lint", "make unit", "make unit-slow", "make etl-tests"]
 
 
 def test_the_pipeline_tests_run_on_main_and_at_night_only(stages):
@@ -51,4 +53,4 @@ def test_make_test_runs_both_suites():
     lines = (ROOT / "Makefile").read_text().splitlines()
     recipe = lines[next(i for i, ln in enumerate(lines) if ln.startswith("suites:")) + 1]
     assert recipe.startswith("\t$(PY) -m ci suites ")
-    assert {"etl-tests", "pipeline-tests"} <= set(recipe.split())
+    assert {"unit", "unit-slow", "etl-tests", "pipeline-tests"} <= set(recipe.replace('"', " ").split())

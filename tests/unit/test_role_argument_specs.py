@@ -11,6 +11,8 @@ import pytest
 from ci.ansible import ANSIBLE_ENV, tool_path_env
 from ci.paths import ROOT
 
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
+
 REQUIRED = {
     "airflow": ["airflow_admin_password", "airflow_api_secret_key", "airflow_db_host", "airflow_db_password",
                 "airflow_fernet_key", "airflow_logs_bucket", "airflow_raw_bucket", "etl_db_password"],

@@ -10,9 +10,12 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ci.paths import ROOT
+
+pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
 
 UPDATES = ROOT / "ansible" / "roles" / "base" / "tasks" / "updates.yml"
 
