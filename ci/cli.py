@@ -57,11 +57,19 @@ def _stopped(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def handle_stop_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM end a stage, its running command first (ci.runner), whatever this process
+    inherited: a shell's background job, `nohup` and Jenkins' durable tasks start it with SIGINT ignored, and an
+    ignored signal stays ignored across exec. A handled one is reset to the default in the commands it starts."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stopped)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one stage; its exit code is the process's."""
     args = build_parser().parse_args(argv)
     module = importlib.import_module(f"ci.stages.{STAGES[args.stage][0]}")
-    signal.signal(signal.SIGTERM, _stopped)
+    handle_stop_signals()
     try:
         return module.run(args)
     except KeyboardInterrupt:

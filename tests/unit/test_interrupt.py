@@ -42,11 +42,11 @@ COMMAND = textwrap.dedent("""
 
 # The stage: what `python -m ci <stage>` does around one long command, with short grace periods.
 STAGE = textwrap.dedent("""
-    import signal, sys
+    import sys
     import ci.runner
-    from ci.cli import _stopped
+    from ci.cli import handle_stop_signals
     ci.runner.TERM_GRACE = 0.5
-    signal.signal(signal.SIGTERM, _stopped)
+    handle_stop_signals()
     try:
         ci.runner.Stage("demo", reports_dir=sys.argv[1]).command(
             "long", [sys.executable, "-c", sys.argv[2], sys.argv[3], sys.argv[4]], stream=True,
@@ -57,13 +57,20 @@ STAGE = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize(("how", "command"), [("ctrl-c", "cleans-up"), ("sigterm", "cleans-up"),
-                                                ("ctrl-c", "stubborn")])
-def test_an_interrupted_stage_returns_only_after_its_command_is_gone(tmp_path, how, command):
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(("how", "command", "inherited"), [
+    ("ctrl-c", "cleans-up", "default"), ("sigterm", "cleans-up", "default"), ("ctrl-c", "stubborn", "default"),
+    # started as nohup, a shell's background job or a Jenkins `sh` step starts it: SIGINT ignored
+    ("ctrl-c", "cleans-up", "SIGINT ignored"),
+])
+def test_an_interrupted_stage_returns_only_after_its_command_is_gone(tmp_path, how, command, inherited):
     marker = tmp_path / "marker"
     stage = subprocess.Popen([sys.executable, "-c", STAGE, str(tmp_path), COMMAND, str(marker), command],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=_ignore_sigint if inherited != "default" else None)
     assert stage.stdout is not None
     seen = []
     for line in stage.stdout:  # until the command and its helper run
