@@ -82,6 +82,16 @@ def _price(table: dict, key: str, kind: str, region: str) -> float:
     return float(table[key])
 
 
+def _noncurrent_versions(p: dict, variables: dict) -> Item:
+    """Versioned buckets bill a replaced or deleted object's old version as storage until the lifecycle rule
+    expires it (S3 User Guide, "How S3 Versioning works": each version is billed as an object): the GB replaced
+    a month, held for noncurrent_version_expiry_days."""
+    replaced, days = float(variables["s3_monthly_replaced_gb"]), int(variables["noncurrent_version_expiry_days"])
+    held = replaced * days * 12 / 365
+    return Item("S3 noncurrent", f"{replaced:g} GB/month replaced, kept {days} days ({held:.1f} GB)",
+                p["s3_standard_gb_month"] * held)
+
+
 def estimate(env: str, variables: dict) -> Estimate:
     """The monthly estimate for `env` from its resolved variables."""
     prices = yaml.safe_load(PRICES.read_text())
@@ -109,6 +119,7 @@ def estimate(env: str, variables: dict) -> Estimate:
              p["rds_gp3_gb_month"] * float(variables["db_allocated_storage_gb"])),
         Item("S3 standard", f"{variables['s3_expected_gb']} GB expected",
              p["s3_standard_gb_month"] * float(variables["s3_expected_gb"])),
+        _noncurrent_versions(p, variables),
     ]
     return Estimate(env, region, items, float(p["mwaa_smallest_monthly"]), float(variables["monthly_budget_usd"]),
                     f"{prices['source']} (retrieved {prices['retrieved']})")
