@@ -27,15 +27,12 @@ def test_each_environment_has_its_own_fixed_addresses():
     assert {h.container for h in local} == {"tiny-analytics-local-airflow", "tiny-analytics-local-database"}
 
 
-def _ansible_inventory(folder: Path, state: Path) -> dict:
-    return inventory_listing(folder, {"TINY_LOCALCLOUD_DIR": str(state)})
-
-
 @pytest.mark.slow
 def test_inventory_names_groups_login_and_db_endpoint_for_ansible(tmp_path, monkeypatch):
     monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(tmp_path))
     assert inventory.write_inventory("local", "http://172.30.0.1:5000") == tmp_path / "inventory" / "local.json"
-    listing = _ansible_inventory(ROOT / "inventory" / "local", tmp_path)  # the committed script
+    # the committed script
+    listing = inventory_listing(ROOT / "inventory" / "local", {"TINY_LOCALCLOUD_DIR": str(tmp_path)})
     assert listing["airflow"]["hosts"] == ["local-airflow-1"] and listing["database"]["hosts"] == ["local-db-1"]
     airflow = listing["_meta"]["hostvars"]["local-airflow-1"]
     assert airflow["ansible_user"] == "admin" and airflow["ansible_host"] == hosts.hosts("local")[0].ip
@@ -52,11 +49,12 @@ def test_any_checkout_pointed_at_the_local_cloud_lists_its_hosts_and_none_when_i
     shutil.copytree(ROOT / "inventory", elsewhere, symlinks=True)
     monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(state))
     inventory.write_inventory("local-prod", "http://172.30.0.1:5000")
-    listing = _ansible_inventory(elsewhere / "local-prod", state)
+    pointed = {"TINY_LOCALCLOUD_DIR": str(state)}
+    listing = inventory_listing(elsewhere / "local-prod", pointed)
     assert listing["airflow"]["hosts"] == ["local-prod-airflow-1"]
-    assert "airflow" not in _ansible_inventory(elsewhere / "local", state)  # local is not up
+    assert "airflow" not in inventory_listing(elsewhere / "local", pointed)  # local is not up
     (state / "inventory" / "local-prod.json").unlink()
-    assert "airflow" not in _ansible_inventory(elsewhere / "local-prod", state)
+    assert "airflow" not in inventory_listing(elsewhere / "local-prod", pointed)
 
 
 def test_reaching_the_local_cloud_starts_nothing(tmp_path, monkeypatch):
