@@ -26,8 +26,9 @@ WAREHOUSE_CONNECT = (
     "raw = os.environ['AIRFLOW_CONN_WAREHOUSE']\n"
     "c = Connection.from_json(raw, conn_id='warehouse') if raw.lstrip().startswith('{') "
     "else Connection(conn_id='warehouse', uri=raw)\n"
+    "tls = {k: v for k, v in c.extra_dejson.items() if k in ('sslmode', 'sslrootcert', 'sslcert', 'sslkey')}\n"
     "conn = psycopg2.connect(host=c.host, port=c.port or 5432, dbname=globals().get('DB') or c.schema, "
-    "user=c.login, password=c.password, connect_timeout=10)\n"
+    "user=c.login, password=c.password, connect_timeout=10, **tls)\n"
 )
 
 

@@ -23,7 +23,7 @@ from ci.paths import ROOT
 
 ENV = os.environ.get("TINY_AWS_ENV", "local")
 SECRET_NAMES = ["db_master_password", "airflow_fernet_key", "airflow_api_secret_key", "airflow_admin_password",
-                "airflow_db_password", "etl_db_password"]
+                "airflow_db_password", "etl_db_password", "platform_ca_key"]
 
 
 @dataclass

@@ -218,8 +218,9 @@ def test_secrets_are_secure_strings(live):
         {"Key": "Path", "Option": "Recursive", "Values": [f"/tiny-analytics/{live.env}"]}])["Parameters"]
     assert {p["Name"].rsplit("/", 1)[-1] for p in params} >= {
         "db_master_password", "airflow_fernet_key", "airflow_api_secret_key", "airflow_admin_password",
-        "airflow_db_password", "etl_db_password"}
-    # Every secret is encrypted; the one plain parameter is provision's outputs (names and addresses only,
-    # test_provision.py checks no secret value is in it).
+        "airflow_db_password", "etl_db_password", "platform_ca_key"}
+    # Every secret is encrypted; the plain parameters are provision's outputs (names and addresses only,
+    # test_provision.py checks no secret value is in it) and the platform CA's certificate (public).
     plain = {p["Name"] for p in params if p["Type"] != "SecureString"}
-    assert plain <= {f"/tiny-analytics/{live.env}/platform/outputs"}, plain
+    assert plain <= {f"/tiny-analytics/{live.env}/platform/outputs", f"/tiny-analytics/{live.env}/platform/ca_cert"}
+    assert f"/tiny-analytics/{live.env}/platform_ca_key" not in plain

@@ -76,7 +76,7 @@ def test_wrong_db_password_fails_with_a_message_naming_it(workspace):
     assert run.code != 0
     # the command line the runner prints holds db_master_password=...: check the role's own message
     # ... at the first attempt: no retry changes a refused password
-    assert re.search(r"Cannot connect to PostgreSQL at [\d.]+:5432 as \S+ \(sslmode=require\) after 1 "
+    assert re.search(r"Cannot connect to PostgreSQL at [\d.]+:5432 as \S+ \(sslmode=verify-full\) after 1 "
                      r"attempt: .*password authentication failed", run.output), run.output
     assert "Traceback" not in run.output
 

@@ -1,0 +1,37 @@
+"""The DAGs' warehouse connection carries the connection's TLS settings to libpq: psycopg2 takes no
+connection extra by itself, and libpq's default sslmode (prefer) accepts any server certificate."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg2
+import pytest
+
+from tiny_etl import airflow_io
+
+
+@pytest.fixture
+def connected(monkeypatch) -> dict:
+    """The keyword arguments psycopg2.connect receives."""
+    seen: dict = {}
+    monkeypatch.setattr(psycopg2, "connect", lambda **kwargs: seen.update(kwargs) or object())
+    return seen
+
+
+def test_verify_full_and_its_ca_reach_libpq(monkeypatch, connected):
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps({
+        "conn_type": "postgres", "host": "db.example", "port": 5432, "schema": "warehouse", "login": "etl",
+        "password": "x", "extra": {"sslmode": "verify-full", "sslrootcert": "/etc/ssl/tiny-analytics/db-ca.pem"}}))
+    airflow_io.warehouse_connection()
+    assert connected["sslmode"] == "verify-full"
+    assert connected["sslrootcert"] == "/etc/ssl/tiny-analytics/db-ca.pem"
+    assert connected["host"] == "db.example" and connected["user"] == "etl"
+
+
+def test_extras_that_are_not_tls_settings_stay_out(monkeypatch, connected):
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps({
+        "conn_type": "postgres", "host": "db.example", "login": "etl", "password": "x",
+        "extra": {"cursor": "dictcursor", "sslmode": "require"}}))
+    airflow_io.warehouse_connection()
+    assert connected["sslmode"] == "require" and "cursor" not in connected and "sslrootcert" not in connected
