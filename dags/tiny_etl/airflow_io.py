@@ -33,10 +33,6 @@ class S3Storage:
         self.hook.load_bytes(data, key=key, bucket_name=self.bucket, replace=True)
 
 
-# The connection extra's keys that are libpq TLS settings (libpq's own parameter names).
-LIBPQ_TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl")
-
-
 def warehouse_connection():  # noqa: ANN201 - a psycopg2 connection
     """A new psycopg2 connection to the warehouse (autocommit off), from the `warehouse` connection.
 
@@ -44,13 +40,10 @@ def warehouse_connection():  # noqa: ANN201 - a psycopg2 connection
     """
     import psycopg2
 
+    from tiny_etl.libpq import tls_settings
+
     conn = PostgresHook(postgres_conn_id=WAREHOUSE_CONN_ID).get_connection(WAREHOUSE_CONN_ID)
     return psycopg2.connect(host=conn.host, port=conn.port or 5432, user=conn.login, password=conn.password,
                             dbname=conn.schema or "warehouse", connect_timeout=10, application_name="tiny-etl",
                             **tls_settings(conn.extra_dejson))
 
-
-def tls_settings(extra: dict) -> dict[str, str]:
-    """The libpq TLS settings of a connection's extra (sslmode=verify-full and its CA file, as the platform
-    writes them): psycopg2 takes no extra by itself, and libpq's own default (prefer) verifies nothing."""
-    return {key: str(extra[key]) for key in LIBPQ_TLS_KEYS if extra.get(key)}

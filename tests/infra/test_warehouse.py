@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hostlib import WAREHOUSE_CONNECT, airflow_python
+from hostlib import AIRFLOW_HOME, WAREHOUSE_CONNECT, airflow_python
 
 
 def test_warehouse_reachable_as_etl_role_not_superuser(host):
@@ -22,7 +22,7 @@ def test_etl_role_cannot_reach_airflow_metadata(host):
         "    print('connected')\n"
         "except psycopg2.OperationalError as exc:\n"
         "    print('refused:', str(exc).strip().splitlines()[0])\n"))
-    assert "refused" in out, out
+    assert "refused" in out and "permission denied for database" in out, out
 
 
 def _server_of_the_warehouse_connection(host) -> dict:
@@ -40,12 +40,17 @@ def test_warehouse_connection_verifies_the_server(host):
     server = _server_of_the_warehouse_connection(host)
     assert server.get("sslmode") == "verify-full", server
     assert host.file(server["sslrootcert"]).is_file
-    out = airflow_python(host, WAREHOUSE_CONNECT + (
+    # the DAGs' own function, from the live release, seen from the server's side
+    out = airflow_python(host, (
+        f"import json, sys; sys.path.insert(0, '{AIRFLOW_HOME}/current/dags')\n"
+        "from tiny_etl.airflow_io import warehouse_connection\n"
+        "conn = warehouse_connection()\n"
         "cur = conn.cursor()\n"
-        "cur.execute('select ssl, version from pg_stat_ssl where pid = pg_backend_pid()')\n"
+        "cur.execute('select a.application_name, s.ssl, s.version from pg_stat_ssl s join pg_stat_activity a '\n"
+        "            'using (pid) where pid = pg_backend_pid()')\n"
         "print(json.dumps([conn.get_dsn_parameters().get('sslmode'), *cur.fetchone()]))"))
-    sslmode, ssl, version = __import__("json").loads(out.strip().splitlines()[-1])
-    assert (sslmode, ssl) == ("verify-full", True), out
+    sslmode, application, ssl, version = __import__("json").loads(out.strip().splitlines()[-1])
+    assert (sslmode, application, ssl) == ("verify-full", "tiny-etl", True), out
     assert version in {"TLSv1.2", "TLSv1.3"}
 
 
