@@ -12,7 +12,7 @@ STAMPS := .cache/stamps
 CHECKOV_VENV := .cache/tools/checkov
 
 .PHONY: help up down test suites lint unit unit-slow etl-tests pipeline-tests seed localcloud provision aws-policy teardown power cost configure deploy dev run \
-	verify smoke rebuild rollback password promote-check promote bench venv tools clean distclean
+	verify smoke rebuild rollback password ca promote-check promote bench venv tools clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -29,6 +29,9 @@ localcloud: venv tools ## start the local default: Docker engine, base image, ho
 
 password: venv ## print ENV's Airflow admin password (read from the secret store; shown on your terminal only)
 	@$(PY) -m ci password --env $(ENV)
+
+ca: venv ## write ENV's platform CA certificate (the UI's issuer) for your browser; prints the file's path
+	@$(PY) -m ci ca --env $(ENV)
 
 # `make test` is the README's second command after its first: lint, unit, the ETL suite and the local default's
 # hosts (`localcloud`: the base image build is most of it) with the AWS-policy suite beside them (tests/aws runs

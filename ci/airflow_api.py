@@ -31,20 +31,29 @@ class AirflowApi:
     base_url: str
     token: str
     timeout: float = 15.0
+    # The CA file the server's certificate is verified against (requests' `verify`): the platform CA.
+    verify: str | bool = True
 
     @classmethod
-    def login(cls, base_url: str, username: str, password: str, wait: float = 120.0) -> AirflowApi:
-        """Get an access token, retrying while the API server starts; 401/403 fail at once."""
+    def login(cls, base_url: str, username: str, password: str, wait: float = 120.0,
+              verify: str | bool = True) -> AirflowApi:
+        """Get an access token, retrying while the API server starts; 401/403 fail at once, and so does a
+        certificate that does not verify (no retry changes it)."""
         deadline = time.monotonic() + wait
         while True:
             try:
                 reply = requests.post(f"{base_url}/auth/token", json={"username": username, "password": password},
-                                      timeout=15)
+                                      timeout=15, verify=verify)
                 if reply.status_code in (401, 403):
                     raise AirflowApiError(f"{base_url}: login as {username} refused ({reply.status_code})")
                 if reply.ok:
-                    return cls(base_url, reply.json()["access_token"])
+                    return cls(base_url, reply.json()["access_token"], verify=verify)
                 problem = f"HTTP {reply.status_code}"
+            except requests.exceptions.SSLError as exc:
+                if "CERTIFICATE_VERIFY_FAILED" in str(exc):  # no retry changes it (a handshake cut short may)
+                    raise AirflowApiError(f"{base_url}: the server's certificate does not verify against "
+                                          f"{verify}: {exc}") from exc
+                problem = type(exc).__name__
             except requests.RequestException as exc:
                 problem = type(exc).__name__
             if time.monotonic() > deadline:
@@ -53,7 +62,7 @@ class AirflowApi:
 
     def call(self, method: str, path: str, headers_extra: dict[str, str] | None = None, **kwargs: object) -> dict:
         """One API call; an AirflowApiError with the server's detail on an error status."""
-        reply = requests.request(method, f"{self.base_url}/api/v2{path}", timeout=self.timeout,
+        reply = requests.request(method, f"{self.base_url}/api/v2{path}", timeout=self.timeout, verify=self.verify,
                                  headers={"Authorization": f"Bearer {self.token}", **(headers_extra or {})},
                                  **kwargs)
         if not reply.ok:
@@ -173,9 +182,10 @@ def api_url(platform: Platform) -> str:
 
     if platform.env in LOCAL_ENVS:
         return ui_url(platform.env)
-    return f"http://{platform.outputs['airflow_host_public_ip']}:8080"
+    return f"https://{platform.outputs['airflow_host_public_ip']}"
 
 
 def admin_login(platform: Platform, wait: float = 120.0) -> AirflowApi:
     """A session as the environment's admin, whose password is read from its secret store."""
-    return AirflowApi.login(api_url(platform), "admin", platform.secret("airflow_admin_password"), wait=wait)
+    return AirflowApi.login(api_url(platform), "admin", platform.secret("airflow_admin_password"), wait=wait,
+                            verify=str(platform.ca_file()))

@@ -2,11 +2,15 @@
 
 It logs in through the auth manager's login form, opens the DAG list, waits until every expected DAG id
 is on the page and saves a screenshot. Chromium runs with the flags this machine's closed network needs
-(no background networking, no component updates) and a throwaway profile.
+(no background networking, no component updates) and a throwaway profile and home, whose NSS database
+trusts the platform CA and nothing else added: a certificate that does not verify stops the check, as it
+would stop a user's browser.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -14,6 +18,7 @@ from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+CERTUTIL = "/usr/bin/certutil"  # Debian's libnss3-tools
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--window-size=1400,1000"]
@@ -32,9 +37,25 @@ class BrowserResult:
     title: str
 
 
+def trusting_home(ca_file: Path) -> str:
+    """A new home folder whose NSS database (where Chromium on Linux reads the roots a user added) trusts
+    ca_file to issue server certificates."""
+    home = tempfile.mkdtemp(prefix="tiny-chromium-home-")
+    nssdb = Path(home) / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    for argv in ([CERTUTIL, "-N", "-d", f"sql:{nssdb}", "--empty-password"],
+                 [CERTUTIL, "-A", "-d", f"sql:{nssdb}", "-n", "tiny-analytics platform CA", "-t", "C,,",
+                  "-i", str(ca_file)]):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        if done.returncode != 0:
+            raise BrowserCheckError(f"certutil could not trust {ca_file}: {done.stderr.strip() or done.stdout}")
+    return home
+
+
 def check_ui(url: str, username: str, password: str, dag_ids: list[str], screenshot: Path,
-             timeout: float = 60.0) -> BrowserResult:
-    """Log in at url and see every DAG in dag_ids on the DAG list; screenshot saved either way."""
+             timeout: float = 60.0, ca_file: Path | None = None) -> BrowserResult:
+    """Log in at url and see every DAG in dag_ids on the DAG list; screenshot saved either way. An https
+    url's certificate must verify against ca_file (added to a throwaway NSS database)."""
     from selenium import webdriver
     from selenium.common.exceptions import TimeoutException, WebDriverException
     from selenium.webdriver.chrome.service import Service
@@ -48,8 +69,9 @@ def check_ui(url: str, username: str, password: str, dag_ids: list[str], screens
         options.add_argument(flag)
     started = time.monotonic()
     screenshot.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "HOME": trusting_home(ca_file)} if ca_file else None  # Service replaces the environment
     try:
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env=env), options=options)
     except WebDriverException as exc:
         raise BrowserCheckError(f"chromium did not start: {exc.msg}") from exc
     try:

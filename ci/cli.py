@@ -32,6 +32,7 @@ STAGES = {
     "smoke": ("smoke", "trigger an ETL DAG through the Airflow API and check the warehouse"),
     "rebuild": ("rebuild", "re-run site.yml against an environment (--limit, check-only)"),
     "password": ("password", "print the Airflow admin password from the secret store (terminal only)"),
+    "ca": ("ca", "write the platform CA's certificate (the UI's issuer) for your browser; print its path"),
     "promote-check": ("promote_check", "refuse a SHA without a verification record"),
     "promote": ("promote", "deploy a verified SHA's artifact to production, verify, audit"),
     "rollback": ("rollback", "return an environment to its previous release"),

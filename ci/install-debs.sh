@@ -14,6 +14,7 @@ needs=(
   "iproute2|command -v ip"
   "chromium|command -v chromium"
   "chromium-driver|command -v chromedriver"
+  "libnss3-tools|command -v certutil"
 )
 missing=()
 for entry in "${needs[@]}"; do

@@ -14,6 +14,8 @@ The region comes from the environment's inventory (`inventory/<env>/group_vars/a
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,6 +136,23 @@ class Platform:
         """A secret's value from Parameter Store (for the caller's use; never print it)."""
         path = self.outputs["parameters"][name]
         return self.client("ssm").get_parameter(Name=path, WithDecryption=True)["Parameter"]["Value"]
+
+    def ca_file(self) -> Path:
+        """The platform CA's certificate as a file, for the TLS clients on this machine (requests, the browser):
+        written from the environment's public parameter into .work/<env>/platform-ca.pem (replaced atomically,
+        since parallel test workers read it)."""
+        name = self.outputs.get("parameters", {}).get("platform_ca_cert")
+        if not name:
+            raise PlatformError(f"{self.env}'s outputs name no platform CA: run `make provision ENV={self.env}`")
+        pem = self.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+        path = WORK / self.env / "platform-ca.pem"
+        if not path.exists() or path.read_text() != pem:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as out:
+                out.write(pem)
+            os.replace(out.name, path)
+            path.chmod(0o644)
+        return path
 
     def record_key(self, name: str) -> str:
         """Object key of one of the environment's records."""

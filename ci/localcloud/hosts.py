@@ -120,7 +120,7 @@ def start_host(engine: EngineState, image: str, host: Host, public_key: Path) ->
             holder = _port_holder(ui_port)
             if holder:
                 raise EngineError(f"port {ui_port} for the Airflow UI is in use ({holder}): set TINY_AIRFLOW_PORT")
-            publish = ["--publish", f"127.0.0.1:{ui_port}:8080"]
+            publish = ["--publish", f"127.0.0.1:{ui_port}:443"]
         docker(engine, "run", "--detach", "--name", host.container, "--hostname", host.hostname,
                "--network", settings.network(), "--ip", host.ip, "--label", f"tiny-analytics.env={host.env}",
                *publish, *SYSTEMD_FLAGS, *(log_volume() if host.role == "airflow" else []), image)
@@ -169,7 +169,7 @@ def remove_network(engine: EngineState) -> bool:
 
 def ui_url(env: str) -> str:
     """Where a browser on this machine opens env's Airflow UI."""
-    return f"http://127.0.0.1:{settings.ui_port()}" if env == "local" else f"http://{hosts(env)[0].ip}:8080"
+    return f"https://127.0.0.1:{settings.ui_port()}" if env == "local" else f"https://{hosts(env)[0].ip}"
 
 
 def running_hosts(engine: EngineState) -> list[str]:

@@ -62,12 +62,16 @@ def inventory(env: str, endpoint_url: str) -> dict:
         "airflow_extra_env": {"AWS_ENDPOINT_URL": endpoint_url},
         "airflow_ui_url": ui_url(env),
     }
+    # The addresses the UI's certificate names: those this machine dials (the published loopback port for
+    # `local`); on AWS site.yml names the host's public and private addresses.
+    ui_names = {airflow.hostname: {"ui_names": (["127.0.0.1"] if env == "local" else []) + [airflow.ip]}}
     # On AWS the instance profile gives the Airflow host its role's credentials; containers have no instance
     # metadata, so the inventory script adds the keys moto holds for env's host role (identities.json, never
     # written into this file): the host can do exactly what the role provision wrote allows.
     role = {airflow.hostname: {"local_aws_identity": f"role/{host_role(env)}"}}
     return {
-        "_meta": {"hostvars": {h.hostname: {"ansible_host": h.ip, **login, **common, **role.get(h.hostname, {})}
+        "_meta": {"hostvars": {h.hostname: {"ansible_host": h.ip, **login, **common, **role.get(h.hostname, {}),
+                                            **ui_names.get(h.hostname, {})}
                                for h in (airflow, database)}},
         "all": {"children": ["local_servers"]},
         "local_servers": {"children": ["airflow", "database"]},

@@ -68,8 +68,9 @@ def subnet() -> ipaddress.IPv4Network:
 
 
 def ui_port() -> int:
-    """The `local` environment's Airflow UI/API, published on the machine's loopback (`TINY_AIRFLOW_PORT`)."""
-    return int(os.environ.get("TINY_AIRFLOW_PORT") or "8080")
+    """The `local` environment's Airflow UI/API over HTTPS (the host's nginx on 443), published on the machine's
+    loopback (`TINY_AIRFLOW_PORT`)."""
+    return int(os.environ.get("TINY_AIRFLOW_PORT") or "8443")
 
 
 def log_volume_mb() -> int:

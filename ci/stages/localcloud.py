@@ -88,6 +88,7 @@ def info(env: str) -> int:
     """Where the user opens Airflow and how they log in (the end of `make up`)."""
     print(f"\nAirflow UI   {hosts.ui_url(env)}  (user admin)")
     print(f"password     make password ENV={env}   (read from the secret store, never written to a file)")
+    print(f"certificate  make ca ENV={env}         (the UI certificate's CA: import it in your browser)")
     airflow, database = hosts.hosts(env)
     print(f"ssh          ssh -i {ssh_key()} admin@{airflow.ip}")
     print(f"database     {database.ip}:5432 (the RDS stand-in)")

@@ -70,11 +70,12 @@ def run(args: argparse.Namespace) -> int:
 
     def trigger() -> str:
         try:
-            session = AirflowApi.login(api_url(platform), "admin", platform.secret("airflow_admin_password"))
+            session = AirflowApi.login(api_url(platform), "admin", platform.secret("airflow_admin_password"),
+                                       verify=str(platform.ca_file()))
             api.append(session)
             session.wait_for_dag(dag_id)
             session.trigger_day(dag_id, run_id, args.day)  # `ds` (the day the ETL reads) is args.day
-        except AirflowApiError as exc:
+        except (AirflowApiError, PlatformError) as exc:
             raise StepFailed(str(exc)) from exc
         return f"{dag_id} run {run_id} for {args.day}"
 
@@ -82,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
         dag_ids = [f"tenant_etl__{args.tenant}", f"tenant_analytics__{args.tenant}"]
         try:
             seen = check_ui(api_url(platform), "admin", platform.secret("airflow_admin_password"), dag_ids,
-                            reports_dir() / f"airflow-ui-{args.env}.png")
-        except BrowserCheckError as exc:
+                            reports_dir() / f"airflow-ui-{args.env}.png", ca_file=platform.ca_file())
+        except (BrowserCheckError, PlatformError) as exc:
             raise StepFailed(str(exc)) from exc
         return f"chromium logged in and saw {', '.join(dag_ids)} in {seen.seconds:.1f} s; {seen.screenshot}"
 

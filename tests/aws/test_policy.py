@@ -93,7 +93,7 @@ def test_public_route_through_internet_gateway(live, vpc):
 def test_airflow_group_admits_only_admin_cidrs(live, groups):
     admin = set(live.variables["admin_cidrs"])
     ingress = groups["airflow"]["IpPermissions"]
-    assert sorted(p["FromPort"] for p in ingress) == [22, 8080]
+    assert sorted(p["FromPort"] for p in ingress) == [22, 443]
     for perm in ingress:
         assert {r["CidrIp"] for r in perm["IpRanges"]} == admin
         assert not perm.get("UserIdGroupPairs")

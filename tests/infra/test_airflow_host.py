@@ -46,8 +46,31 @@ def test_airflow_health_command_passes(host):
     assert "ok   log volume" in check.stdout
 
 
-def test_api_server_listens(host):
-    assert host.socket("tcp://0.0.0.0:8080").is_listening or host.socket("tcp://:::8080").is_listening
+def test_api_server_listens_on_the_host_only_and_nginx_serves_https(host):
+    """Passwords and API tokens never cross a network in clear: Airflow's own plain-HTTP port is bound to the
+    loopback, nginx serves the UI and API over TLS on 443, and nothing answers plain HTTP on port 80."""
+    assert host.socket("tcp://127.0.0.1:8080").is_listening
+    assert not host.socket("tcp://0.0.0.0:8080").is_listening and not host.socket("tcp://:::8080").is_listening
+    assert host.socket("tcp://0.0.0.0:443").is_listening
+    assert not host.socket("tcp://0.0.0.0:80").is_listening and not host.socket("tcp://:::80").is_listening
+
+
+def test_ui_certificate_verifies_from_where_users_dial(platform, inventory_vars):
+    """The UI's certificate verifies for the address the ci stages (and a browser) dial: against the platform
+    CA (`make ca`), or the public roots when the inventory gives your own certificate; a client that trusts
+    neither is refused, so the check is real."""
+    import requests
+
+    from ci.airflow_api import api_url
+
+    url = f"{api_url(platform)}/api/v2/monitor/health"
+    own = bool(inventory_vars.get("ui_certificate"))
+    reply = requests.get(url, timeout=15, verify=True if own else str(platform.ca_file()))
+    assert reply.status_code == 200, reply.text[:300]
+    assert url.startswith("https://")
+    if not own:
+        with pytest.raises(requests.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+            requests.get(url, timeout=15)  # the public roots only: the platform CA is not among them
 
 
 def test_health_endpoint_healthy(host):

@@ -3,6 +3,7 @@ the warehouse rows of a run, and the Airflow host's memory."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -27,11 +28,22 @@ def engine() -> EngineState:
     return state
 
 
+@functools.cache
+def ca_file(env: str = "local") -> str:
+    """The platform CA's certificate file, which the UI's certificate is verified against."""
+    return str(Platform.load(env).ca_file())
+
+
 def health(env: str = "local") -> dict[str, str] | None:
     """component -> status from /api/v2/monitor/health; None only when the API server gives no answer
-    (connection refused, a timeout, or a 5xx). Any other reply must carry every component, or this raises."""
+    (connection refused, a timeout, or a 5xx). Any other reply must carry every component, or this raises;
+    so does a certificate that does not verify."""
     try:
-        reply = requests.get(f"{hosts.ui_url(env)}/api/v2/monitor/health", timeout=5)
+        reply = requests.get(f"{hosts.ui_url(env)}/api/v2/monitor/health", timeout=5, verify=ca_file(env))
+    except requests.exceptions.SSLError as exc:
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            raise  # a certificate that does not verify is an answer: the wrong one
+        return None  # a connection closed mid-handshake (the host restarting behind the published port)
     except requests.RequestException:
         return None
     if reply.status_code >= 500:
@@ -63,7 +75,8 @@ def health_wait(timeout: float = 180.0, env: str = "local") -> float:
 def admin_api(env: str = "local") -> AirflowApi:
     """An API session as the admin, whose password is read from the secret store."""
     platform = Platform.load(env)
-    return AirflowApi.login(hosts.ui_url(env), "admin", platform.secret("airflow_admin_password"))
+    return AirflowApi.login(hosts.ui_url(env), "admin", platform.secret("airflow_admin_password"),
+                            verify=ca_file(env))
 
 
 def warehouse_rows(tenant: str, run_id: str, day: str, env: str = "local") -> list[dict]:

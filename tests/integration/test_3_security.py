@@ -32,8 +32,9 @@ def platform():
 
 
 @pytest.mark.parametrize("path", ["/api/v2/dags", "/api/v2/config", "/ui/dags", "/api/v2/connections"])
-def test_anonymous_calls_are_refused(path):
-    reply = requests.get(f"{hosts.ui_url('local')}{path}", timeout=10, allow_redirects=False)
+def test_anonymous_calls_are_refused(path, platform):
+    reply = requests.get(f"{hosts.ui_url('local')}{path}", timeout=10, allow_redirects=False,
+                         verify=str(platform.ca_file()))
     assert reply.status_code == 401, f"{path}: {reply.status_code}"
 
 
@@ -41,7 +42,7 @@ def test_admin_password_is_not_a_default(platform):
     password = platform.secret("airflow_admin_password")
     assert len(password) >= 20 and password.lower() not in {"admin", "airflow", "password"}
     login = requests.post(f"{hosts.ui_url('local')}/auth/token", json={"username": "admin", "password": "admin"},
-                          timeout=10)
+                          timeout=10, verify=str(platform.ca_file()))
     assert login.status_code in (400, 401, 403)
 
 

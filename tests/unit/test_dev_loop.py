@@ -242,11 +242,12 @@ def test_smoke_writes_a_verification_record_for_a_commit_only(release, recorded,
     for name, value in {"Stage": functools.partial(Stage, reports_dir=tmp_path),
                         "load_for_stage": lambda stage, env: platform, "AirflowApi": SmokeApi,
                         "upload_sample_day": lambda *a: ["s3://raw/orders.csv"],
-                        "check_ui": lambda *a: SimpleNamespace(seconds=1.0, screenshot="ui.png"),
+                        "check_ui": lambda *a, **k: SimpleNamespace(seconds=1.0, screenshot="ui.png"),
                         "airflow_host": lambda env: None,
                         "airflow_python": lambda host, code: json.dumps(rows)}.items():
         monkeypatch.setattr(f"ci.stages.smoke.{name}", value)
     monkeypatch.setattr(Platform, "secret", lambda self, name: "not-a-secret")
+    monkeypatch.setattr(Platform, "ca_file", lambda self: tmp_path / "platform-ca.pem")
     assert main(["smoke", "--env", "local"]) == (0 if recorded else 1)
     listed = platform.client("s3").list_objects_v2(Bucket="artifacts-local", Prefix="verifications/")
     assert [o["Key"] for o in listed.get("Contents", [])] == ([f"verifications/{'c' * 40}.json"] if recorded else [])

@@ -108,7 +108,7 @@ def test_settings_are_read_when_used_not_at_import(tmp_path, monkeypatch):
     monkeypatch.setenv("TINY_DOCKER_DIR", str(tmp_path / "engine"))
     monkeypatch.setenv("TINY_MOTO_PORT", "15000")
     assert [h.ip for h in hosts.hosts("local")] == ["10.99.0.10", "10.99.0.11"]
-    assert hosts.gateway() == "10.99.0.1" and hosts.ui_url("local") == "http://127.0.0.1:18080"
+    assert hosts.gateway() == "10.99.0.1" and hosts.ui_url("local") == "https://127.0.0.1:18080"
     assert ssh_key() == tmp_path / "cloud" / "ssh" / "id_ed25519" and Moto().state_dir == tmp_path / "cloud"
     assert Engine().work == tmp_path / "engine" and settings.moto_port() == 15000
 

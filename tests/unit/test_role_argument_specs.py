@@ -20,6 +20,8 @@ REQUIRED = {
     "rds_bootstrap": ["airflow_db_password", "db_master_password", "etl_db_password", "rds_bootstrap_host"],
     "local_database": ["db_master_password", "local_database_ca_cert", "local_database_ca_key",
                        "local_database_server_names"],
+    "platform_certificate": ["platform_certificate_ca_cert", "platform_certificate_ca_key", "platform_certificate_dir",
+                             "platform_certificate_names"],
     "dag_bundle": ["dag_bundle_digest", "dag_bundle_file", "dag_bundle_sha"],
 }
 
