@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import requests
@@ -175,17 +176,45 @@ def logical_date_of(day: dt.date, offset_seconds: int = 0) -> str:
     return f"{day.isoformat()}T{clock}Z"
 
 
-def api_url(platform: Platform) -> str:
-    """The Airflow API of the environment as this machine reaches it."""
+@dataclass(frozen=True)
+class UiEndpoint:
+    """Where this machine reaches an environment's UI and API, and what its certificate is checked against."""
+
+    url: str
+    # requests' `verify`: the platform CA's file, or True (the public roots) for your own certificate
+    verify: str | bool
+    # the platform CA's file for a browser to trust; None with your own certificate
+    ca_file: Path | None
+
+
+def ui_endpoint(platform: Platform) -> UiEndpoint:
+    """The one place that knows it: the local hosts' published address, else `ui_domain` from the inventory,
+    else the Airflow host's current public address; the platform CA unless the inventory gives your own
+    certificate (`ui_certificate`). PlatformError when it cannot be known."""
     from ci.localcloud import LOCAL_ENVS
     from ci.localcloud.hosts import ui_url
+    from ci.platform import inventory_variables
 
+    variables = inventory_variables(platform.env)
     if platform.env in LOCAL_ENVS:
-        return ui_url(platform.env)
-    return f"https://{platform.outputs['airflow_host_public_ip']}"
+        url = ui_url(platform.env)
+    elif variables.get("ui_domain"):
+        url = f"https://{variables['ui_domain']}"
+    else:
+        url = f"https://{platform.airflow_public_address()}"
+    if variables.get("ui_certificate"):
+        return UiEndpoint(url, True, None)
+    ca_file = platform.ca_file()
+    return UiEndpoint(url, str(ca_file), ca_file)
 
 
 def admin_login(platform: Platform, wait: float = 120.0) -> AirflowApi:
     """A session as the environment's admin, whose password is read from its secret store."""
-    return AirflowApi.login(api_url(platform), "admin", platform.secret("airflow_admin_password"), wait=wait,
-                            verify=str(platform.ca_file()))
+    from ci.platform import PlatformError
+
+    try:
+        endpoint = ui_endpoint(platform)
+    except PlatformError as exc:
+        raise AirflowApiError(str(exc)) from exc
+    return AirflowApi.login(endpoint.url, "admin", platform.secret("airflow_admin_password"), wait=wait,
+                            verify=endpoint.verify)

@@ -10,6 +10,7 @@ would stop a user's browser.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -46,8 +47,13 @@ def trusting_home(ca_file: Path) -> str:
     for argv in ([CERTUTIL, "-N", "-d", f"sql:{nssdb}", "--empty-password"],
                  [CERTUTIL, "-A", "-d", f"sql:{nssdb}", "-n", "tiny-analytics platform CA", "-t", "C,,",
                   "-i", str(ca_file)]):
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        except (OSError, subprocess.SubprocessError) as exc:
+            shutil.rmtree(home, ignore_errors=True)
+            raise BrowserCheckError(f"certutil (Debian's libnss3-tools) could not run: {exc}") from exc
         if done.returncode != 0:
+            shutil.rmtree(home, ignore_errors=True)
             raise BrowserCheckError(f"certutil could not trust {ca_file}: {done.stderr.strip() or done.stdout}")
     return home
 
@@ -69,10 +75,13 @@ def check_ui(url: str, username: str, password: str, dag_ids: list[str], screens
         options.add_argument(flag)
     started = time.monotonic()
     screenshot.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "HOME": trusting_home(ca_file)} if ca_file else None  # Service replaces the environment
+    home = trusting_home(ca_file) if ca_file else None
+    env = {**os.environ, "HOME": home} if home else None  # selenium's Service replaces the environment
     try:
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env=env), options=options)
     except WebDriverException as exc:
+        if home:
+            shutil.rmtree(home, ignore_errors=True)
         raise BrowserCheckError(f"chromium did not start: {exc.msg}") from exc
     try:
         wait = WebDriverWait(driver, timeout)
@@ -98,6 +107,8 @@ def check_ui(url: str, username: str, password: str, dag_ids: list[str], screens
     finally:
         driver.save_screenshot(str(screenshot))
         driver.quit()
+        if home:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def _has_all(driver: object, dag_ids: list[str]) -> bool:

@@ -50,13 +50,19 @@ def outputs_file(env: str) -> Path:
     return WORK / env / "provision-outputs.yml"
 
 
+def inventory_variables(env: str) -> dict:
+    """env's group_vars (inventory/<env>/group_vars/all.yml) as written (Jinja left unrendered)."""
+    path = ROOT / "inventory" / env / "group_vars" / "all.yml"
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise PlatformError(f"{path}: cannot read the environment's variables: {exc}") from exc
+
+
 def inventory_region(env: str) -> str:
     """The AWS region of env, from its inventory."""
     path = ROOT / "inventory" / env / "group_vars" / "all.yml"
-    try:
-        region = (yaml.safe_load(path.read_text()) or {}).get("aws_region")
-    except (OSError, yaml.YAMLError) as exc:
-        raise PlatformError(f"{path}: cannot read the environment's region: {exc}") from exc
+    region = inventory_variables(env).get("aws_region")
     if not isinstance(region, str) or not region:
         raise PlatformError(f"{path}: aws_region is not set")
     return region
@@ -144,15 +150,36 @@ class Platform:
         name = self.outputs.get("parameters", {}).get("platform_ca_cert")
         if not name:
             raise PlatformError(f"{self.env}'s outputs name no platform CA: run `make provision ENV={self.env}`")
-        pem = self.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+        try:
+            pem = self.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+        except (ClientError, BotoCoreError) as exc:
+            raise PlatformError(f"cannot read the platform CA {name}: {exc}") from exc
         path = WORK / self.env / "platform-ca.pem"
         if not path.exists() or path.read_text() != pem:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as out:
                 out.write(pem)
-            os.replace(out.name, path)
+            try:
+                os.replace(out.name, path)
+            finally:
+                Path(out.name).unlink(missing_ok=True)
             path.chmod(0o644)
         return path
+
+    def airflow_public_address(self) -> str:
+        """The Airflow host's public address now, from EC2 (a stopped and started host has a new one, and
+        provision's outputs keep the address it had then); PlatformError when it has none (stopped)."""
+        instance_id = self.outputs.get("airflow_instance_id")
+        try:
+            found = self.client("ec2").describe_instances(InstanceIds=[instance_id])["Reservations"] if instance_id \
+                else []
+        except (ClientError, BotoCoreError) as exc:
+            raise PlatformError(f"cannot describe the Airflow host {instance_id}: {exc}") from exc
+        address = next((i.get("PublicIpAddress", "") for r in found for i in r["Instances"]), "")
+        if not address:
+            raise PlatformError(f"{self.env}'s Airflow host {instance_id or '(none in the outputs)'} has no public "
+                                f"address: is it stopped (`make power ENV={self.env} STATE=running`)?")
+        return address
 
     def record_key(self, name: str) -> str:
         """Object key of one of the environment's records."""

@@ -113,6 +113,11 @@ def start_host(engine: EngineState, image: str, host: Host, public_key: Path) ->
     """Run (or restart) one host container, install the login key (public_key, the public half of the local
     cloud's key pair), wait until systemd has booted."""
     status = _state(engine, host.container)
+    if status is not None and host.env == "local" and host.role == "airflow":
+        published = docker(engine, "port", host.container, "443/tcp", check=False).stdout.decode().strip()
+        if not published:
+            raise EngineError(f"{host.container} was made before the UI moved to HTTPS and publishes no port 443: "
+                              "run `make down`, then `make up` (the image cache stays)")
     if status is None:
         publish: list[str] = []
         if host.env == "local" and host.role == "airflow":

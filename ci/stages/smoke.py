@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import time
 
-from ci.airflow_api import AirflowApi, AirflowApiError, api_url
+from ci.airflow_api import AirflowApi, AirflowApiError, ui_endpoint
 from ci.browser_check import BrowserCheckError, check_ui
 from ci.host_exec import WAREHOUSE_CONNECT, airflow_host, airflow_python
 from ci.paths import reports_dir
@@ -70,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
     def trigger() -> str:
         try:
-            session = AirflowApi.login(api_url(platform), "admin", platform.secret("airflow_admin_password"),
-                                       verify=str(platform.ca_file()))
+            endpoint = ui_endpoint(platform)
+            session = AirflowApi.login(endpoint.url, "admin", platform.secret("airflow_admin_password"),
+                                       verify=endpoint.verify)
             api.append(session)
             session.wait_for_dag(dag_id)
             session.trigger_day(dag_id, run_id, args.day)  # `ds` (the day the ETL reads) is args.day
@@ -82,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
     def browser() -> str:
         dag_ids = [f"tenant_etl__{args.tenant}", f"tenant_analytics__{args.tenant}"]
         try:
-            seen = check_ui(api_url(platform), "admin", platform.secret("airflow_admin_password"), dag_ids,
-                            reports_dir() / f"airflow-ui-{args.env}.png", ca_file=platform.ca_file())
+            endpoint = ui_endpoint(platform)
+            seen = check_ui(endpoint.url, "admin", platform.secret("airflow_admin_password"), dag_ids,
+                            reports_dir() / f"airflow-ui-{args.env}.png", ca_file=endpoint.ca_file)
         except (BrowserCheckError, PlatformError) as exc:
             raise StepFailed(str(exc)) from exc
         return f"chromium logged in and saw {', '.join(dag_ids)} in {seen.seconds:.1f} s; {seen.screenshot}"

@@ -43,12 +43,3 @@ def outputs(platform) -> dict:
     """provision's outputs for the environment."""
     return platform.outputs
 
-
-@pytest.fixture(scope="session")
-def inventory_vars(env) -> dict:
-    """The environment's group_vars (all.yml), as the inventory gives them."""
-    import yaml
-
-    from ci.paths import ROOT
-
-    return yaml.safe_load((ROOT / "inventory" / env / "group_vars" / "all.yml").read_text()) or {}

@@ -55,20 +55,20 @@ def test_api_server_listens_on_the_host_only_and_nginx_serves_https(host):
     assert not host.socket("tcp://0.0.0.0:80").is_listening and not host.socket("tcp://:::80").is_listening
 
 
-def test_ui_certificate_verifies_from_where_users_dial(platform, inventory_vars):
+def test_ui_certificate_verifies_from_where_users_dial(platform):
     """The UI's certificate verifies for the address the ci stages (and a browser) dial: against the platform
     CA (`make ca`), or the public roots when the inventory gives your own certificate; a client that trusts
-    neither is refused, so the check is real."""
+    only the public roots is refused the platform CA's certificate, so the check is real."""
     import requests
 
-    from ci.airflow_api import api_url
+    from ci.airflow_api import ui_endpoint
 
-    url = f"{api_url(platform)}/api/v2/monitor/health"
-    own = bool(inventory_vars.get("ui_certificate"))
-    reply = requests.get(url, timeout=15, verify=True if own else str(platform.ca_file()))
+    endpoint = ui_endpoint(platform)
+    url = f"{endpoint.url}/api/v2/monitor/health"
+    reply = requests.get(url, timeout=15, verify=endpoint.verify)
     assert reply.status_code == 200, reply.text[:300]
     assert url.startswith("https://")
-    if not own:
+    if endpoint.ca_file:
         with pytest.raises(requests.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):
             requests.get(url, timeout=15)  # the public roots only: the platform CA is not among them
 
