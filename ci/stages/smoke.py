@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import time
 
-from ci.airflow_api import AirflowApi, AirflowApiError, ui_endpoint
+from ci.airflow_api import AirflowApi, AirflowApiError, UiEndpoint, ui_endpoint
 from ci.browser_check import BrowserCheckError, check_ui
 from ci.host_exec import WAREHOUSE_CONNECT, airflow_host, airflow_python
 from ci.paths import reports_dir
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     dag_id = f"tenant_etl__{args.tenant}"
     run_id = f"smoke__{time.strftime('%Y%m%dT%H%M%S')}"
     api: list[AirflowApi] = []
+    endpoints: list[UiEndpoint] = []
 
     def seed() -> str:
         try:
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     def trigger() -> str:
         try:
             endpoint = ui_endpoint(platform)
+            endpoints.append(endpoint)  # the browser uses the same: one SSM and one EC2 read per smoke
             session = AirflowApi.login(endpoint.url, "admin", platform.secret("airflow_admin_password"),
                                        verify=endpoint.verify)
             api.append(session)
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     def browser() -> str:
         dag_ids = [f"tenant_etl__{args.tenant}", f"tenant_analytics__{args.tenant}"]
         try:
-            endpoint = ui_endpoint(platform)
+            endpoint = endpoints[0] if endpoints else ui_endpoint(platform)
             seen = check_ui(endpoint.url, "admin", platform.secret("airflow_admin_password"), dag_ids,
                             reports_dir() / f"airflow-ui-{args.env}.png", ca_file=endpoint.ca_file)
         except (BrowserCheckError, PlatformError) as exc:
