@@ -70,6 +70,7 @@ def inventory_region(env: str) -> str:
 
 def _client(service: str, region: str, aws_env: dict[str, str]) -> BaseClient:
     return boto3.client(service, region_name=region, endpoint_url=aws_env.get("AWS_ENDPOINT_URL"),
+                        verify=aws_env.get("AWS_CA_BUNDLE"),
                         aws_access_key_id=aws_env.get("AWS_ACCESS_KEY_ID"),
                         aws_secret_access_key=aws_env.get("AWS_SECRET_ACCESS_KEY"),
                         aws_session_token=aws_env.get("AWS_SESSION_TOKEN"))

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ci.localcloud import LOCAL_ENVS, LocalCloudError, settings
+from ci.localcloud.tls import issue_endpoint_tls
 from ci.paths import ROOT, VENV_BIN
 from ci.processes import alive, stop_pid
 
@@ -43,6 +44,13 @@ class MotoState:
     port: int
     log: str
     identities: str = ""  # the JSON file of every identity's keys (owner-only), written by moto at start
+    ca_file: str = ""  # the CA clients verify the endpoint's certificate with (ci.localcloud.tls)
+    plain_port: int = 0  # the same API over plain HTTP, as AWS's endpoints also answer on port 80
+
+    def __post_init__(self) -> None:
+        if not (self.ca_file and self.plain_port):
+            raise LocalCloudError("this local cloud's AWS endpoint was started before it served HTTPS: run `make down`,"
+                                  " then `make up`")
 
     def credentials(self, identity: str) -> dict[str, str]:
         """AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) of one identity."""
@@ -54,8 +62,13 @@ class MotoState:
 
     @property
     def url(self) -> str:
-        """The endpoint URL clients use."""
-        return f"http://{self.host}:{self.port}"
+        """The endpoint URL clients use: HTTPS, verified with ca_file."""
+        return f"https://{self.host}:{self.port}"
+
+    @property
+    def plain_url(self) -> str:
+        """The same endpoint over plain HTTP (what a bucket policy requiring TLS must refuse)."""
+        return f"http://{self.host}:{self.plain_port}"
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -82,9 +95,9 @@ class Moto:
         """The recorded state if its process still runs, else None (stale records are removed)."""
         if not self.state_file.exists():
             return None
-        state = MotoState(**json.loads(self.state_file.read_text()))
-        if alive(state.pid):
-            return state
+        recorded = json.loads(self.state_file.read_text())
+        if alive(recorded["pid"]):
+            return MotoState(**recorded)
         self.state_file.unlink()
         return None
 
@@ -96,7 +109,9 @@ class Moto:
             return running
         if _port_open(host, port):
             raise LocalCloudError(f"{host}:{port} is already in use by another process: set TINY_MOTO_PORT")
+        plain_port = free_port(host)
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        tls = issue_endpoint_tls(self.state_dir / "tls", host)
         log = self.state_dir / "moto.log"
         identities = self.state_dir / "identities.json"
         identities.unlink(missing_ok=True)
@@ -107,15 +122,18 @@ class Moto:
         iam = ["--identities", str(identities), "--deployer-policy", str(policy),
                "--instance-roles", ",".join(host_role(e) for e in LOCAL_ENVS),
                "--decisions", str(settings.iam_decisions(self.state_dir))]
+        serve = ["-H", host, "-p", str(port), "--plain-port", str(plain_port), "--ssl-cert", str(tls.cert_file),
+                 "--ssl-key", str(tls.key_file)]
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [str(VENV_BIN / "python"), "-m", "ci.localcloud.moto_server", "-H", host, "-p", str(port), *iam],
+                [str(VENV_BIN / "python"), "-m", "ci.localcloud.moto_server", *serve, *iam],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
             )
-        state = MotoState(pid=proc.pid, host=host, port=port, log=str(log), identities=str(identities))
+        state = MotoState(pid=proc.pid, host=host, port=port, log=str(log), identities=str(identities),
+                          ca_file=str(tls.ca_file), plain_port=plain_port)
         self.state_file.write_text(json.dumps(asdict(state)))
         deadline = time.monotonic() + timeout
-        while not (_port_open(host, port) and identities.exists()):
+        while not (_port_open(host, port) and _port_open(host, plain_port) and identities.exists()):
             if proc.poll() is not None or time.monotonic() > deadline:
                 self.down()
                 raise LocalCloudError(f"moto_server did not start on {host}:{port}; see {log}")
@@ -126,11 +144,11 @@ class Moto:
         """Stop the recorded moto_server by its PID; True if one was running."""
         if not self.state_file.exists():
             return False
-        state = MotoState(**json.loads(self.state_file.read_text()))
+        pid = json.loads(self.state_file.read_text())["pid"]
         self.state_file.unlink()
-        if not alive(state.pid):
+        if not alive(pid):
             return False
-        stop_pid(state.pid, timeout)
+        stop_pid(pid, timeout)
         return True
 
 
@@ -148,9 +166,9 @@ def private_moto(folder: Path, port: int | None = None) -> Iterator[MotoState]:
 
 def aws_environment(state: MotoState, region: str, identity: str = DEPLOYER) -> dict[str, str]:
     """Environment for boto3, the AWS CLI and amazon.aws to talk to the local endpoint as `identity` (the
-    deployer unless said otherwise)."""
-    return {**state.credentials(identity), "AWS_ENDPOINT_URL": state.url, "AWS_DEFAULT_REGION": region,
-            "AWS_REGION": region}
+    deployer unless said otherwise). The endpoint is HTTPS, verified through the SDK's own AWS_CA_BUNDLE."""
+    return {**state.credentials(identity), "AWS_ENDPOINT_URL": state.url, "AWS_CA_BUNDLE": state.ca_file,
+            "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
 
 
 def running_endpoint(region: str, identity: str = DEPLOYER) -> dict[str, str]:

@@ -138,6 +138,19 @@ def start_host(engine: EngineState, image: str, host: Host, public_key: Path) ->
     wait_booted(engine, host)
 
 
+# Where a host trusts the local AWS endpoint's CA: its system store (update-ca-certificates), which the services'
+# AWS SDK reads through AWS_CA_BUNDLE (the inventory's airflow_extra_env). On EC2 the public roots suffice.
+ENDPOINT_CA = "/usr/local/share/ca-certificates/tiny-analytics-local-aws.crt"
+SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def trust_endpoint_ca(engine: EngineState, host: Host, ca_pem: bytes) -> None:
+    """Put the local AWS endpoint's CA in the host's system trust store (rebuilt only when it changed)."""
+    docker(engine, "exec", "-i", host.container, "sh", "-c",
+           f"cat > {ENDPOINT_CA}.new && if cmp -s {ENDPOINT_CA}.new {ENDPOINT_CA}; then rm {ENDPOINT_CA}.new;"
+           f" else mv {ENDPOINT_CA}.new {ENDPOINT_CA} && update-ca-certificates >/dev/null; fi", stdin=ca_pem)
+
+
 def wait_booted(engine: EngineState, host: Host, timeout: float = 90.0) -> float:
     """Seconds until systemd reports the host running and sshd is active."""
     started = time.monotonic()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ci.localcloud import settings
 from ci.localcloud.endpoint import host_role
-from ci.localcloud.hosts import gateway, hosts, ui_url
+from ci.localcloud.hosts import SYSTEM_BUNDLE, gateway, hosts, ui_url
 from ci.paths import ROOT
 
 
@@ -57,9 +57,10 @@ def inventory(env: str, endpoint_url: str) -> dict:
         "local_database_client_cidrs": [f"{airflow.ip}/32"],
         # This machine runs Ansible and testinfra, and the security tests fail SSH logins on purpose: never banned.
         "base_fail2ban_ignoreip": [f"{gateway()}/32"],
-        # The AWS SDK's own setting (botocore reads AWS_ENDPOINT_URL): the services' aws_default reaches the
-        # local AWS API without an endpoint in any play or connection. On AWS nothing is set.
-        "airflow_extra_env": {"AWS_ENDPOINT_URL": endpoint_url},
+        # The AWS SDK's own settings (botocore reads AWS_ENDPOINT_URL and AWS_CA_BUNDLE): the services' aws_default
+        # reaches the local AWS API, over verified HTTPS, without an endpoint in any play or connection. On AWS
+        # nothing is set.
+        "airflow_extra_env": {"AWS_ENDPOINT_URL": endpoint_url, "AWS_CA_BUNDLE": SYSTEM_BUNDLE},
         "airflow_ui_url": ui_url(env),
     }
     # The addresses the UI's certificate names: those this machine dials (the published loopback port for

@@ -1,14 +1,20 @@
 """The local AWS endpoint: moto server, plus what AWS reports and moto leaves out.
 
-Run as `python -m ci.localcloud.moto_server -H HOST -p PORT`. Each fix makes the stand-in answer as AWS does, so the
-playbooks stay identical for both; none changes a playbook's behaviour beyond what AWS itself does.
+Run as `python -m ci.localcloud.moto_server -H HOST -p PORT --plain-port PORT --ssl-cert F --ssl-key F`: HTTPS on
+PORT and the same API over plain HTTP on the plain port, as AWS's endpoints answer both. Each fix makes the
+stand-in answer as AWS does, so the playbooks stay identical for both; none changes a playbook's behaviour
+beyond what AWS itself does.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import sys
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import xmltodict
@@ -18,15 +24,18 @@ from moto.core.responses import ActionResult
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend, Zone
 from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.responses.instances import InstanceResponse
-from moto.iam.access_control import IAMRequestBase
+from moto.iam.access_control import IAMRequestBase, PermissionResult
 from moto.iam.models import iam_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.rds.models import DBInstance
-from moto.s3.exceptions import BucketAccessDeniedError, S3AccessDeniedError
+from moto.s3.exceptions import BucketAccessDeniedError, MissingBucket, S3AccessDeniedError
+from moto.s3.models import FakeBucket
 from moto.s3.responses import ACTION_MAP as S3_ACTION_MAP
 from moto.s3.responses import S3Response
-from moto.server import main
 from moto.sts.models import sts_backends
+from werkzeug.serving import make_server
 
+from ci.localcloud import bucket_policy
 from ci.localcloud.endpoint import ADMIN, DEPLOYER
 from ci.localcloud.policy_relaxation import for_moto
 
@@ -179,6 +188,79 @@ def _bucket_response_post(self: S3Response, request: object, bucket_name: str) -
 S3Response._bucket_response_post = _bucket_response_post
 
 
+# --- Bucket policies, with the request's transport --------------------------------------------------------------
+# A bucket policy applies to every request on the bucket and its objects (S3 User Guide, How Amazon S3 authorizes a
+# request). moto consults it for object requests only, and with its trust-policy check: a condition that is not met
+# makes even a Deny statement deny, so a bucket refusing plain HTTP (`Bool aws:SecureTransport false`) refused HTTPS
+# too. Here every S3 request is decided against its bucket's policy by ci.localcloud.bucket_policy, with
+# aws:SecureTransport from the connection it came on.
+_transport = threading.local()
+DECISIONS_AS_MOTO = {"deny": PermissionResult.DENIED, "allow": PermissionResult.PERMITTED,
+                     "neutral": PermissionResult.NEUTRAL}
+
+
+def request_context() -> dict[str, str]:
+    """The global condition keys of the request being served (aws:SecureTransport)."""
+    return {"aws:SecureTransport": "true" if getattr(_transport, "secure", True) else "false"}
+
+
+def _get_permission(self: FakeBucket, action: str, resource: str) -> PermissionResult:
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    return DECISIONS_AS_MOTO[bucket_policy.decide(json.loads(self.policy), action, resource, request_context())]
+
+
+FakeBucket.get_permission = _get_permission
+_moto_authorize_s3 = S3Response._authenticate_and_authorize_s3_action
+
+
+def _authorize_s3(self: S3Response, bucket_name: str | None = None, key_name: str | None = None) -> None:
+    _moto_authorize_s3(self, bucket_name=bucket_name, key_name=key_name)
+    if not bucket_name:
+        return
+    try:
+        bucket = self.backend.get_bucket(bucket_name)
+    except MissingBucket:
+        return
+    resource = f"arn:{bucket.partition}:s3:::{bucket_name}" + (f"/{key_name}" if key_name else "")
+    if bucket.get_permission(f"s3:{self.data.get('Action', '')}", resource) == PermissionResult.DENIED:
+        raise BucketAccessDeniedError(bucket=bucket_name)
+
+
+S3Response._authenticate_and_authorize_s3_action = _authorize_s3
+_moto_key_response = S3Response._key_response
+OBJECT_ACTIONS = {"GET": "GetObject", "HEAD": "GetObject", "PUT": "PutObject", "POST": "PutObject",
+                  "DELETE": "DeleteObject"}
+
+
+def _key_response(self: S3Response, request: object, full_url: str) -> object:
+    # moto's object path asks the bucket policy before the request's own action is known and answers a bare 403;
+    # S3 answers AccessDenied. Asked here first, with the method's action; _authorize_s3 then asks for the exact one.
+    bucket_name = self.parse_bucket_name_from_url(request, full_url)
+    try:
+        bucket = self.backend.get_bucket(bucket_name)
+    except MissingBucket:
+        return _moto_key_response(self, request, full_url)
+    resource = f"arn:{bucket.partition}:s3:::{bucket_name}/{self.parse_key_name()}"
+    action = f"s3:{OBJECT_ACTIONS.get(request.method, 'GetObject')}"
+    if bucket.get_permission(action, resource) == PermissionResult.DENIED:
+        raise BucketAccessDeniedError(bucket=bucket_name)
+    return _moto_key_response(self, request, full_url)
+
+
+S3Response._key_response = _key_response
+
+
+def transport_aware(app: Callable, secure: bool) -> Callable:
+    """The WSGI app, telling the policy checks whether this request came over TLS."""
+
+    def serve(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        _transport.secure = secure
+        return app(environ, start_response)
+
+    return serve
+
+
 def create_identities(deployer_policy: Path, instance_roles: list[str]) -> dict[str, dict[str, str]]:
     """The deployer (exactly the policy file), a local admin (the harness and tests looking at what AWS itself
     would show), and for each local environment's host role the credentials EC2 would hand its instances
@@ -244,19 +326,37 @@ def enforce_iam(identities: Path, deployer_policy: Path, instance_roles: list[st
     moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
 
 
-def parse_arguments(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
-    """This module's options; the rest are moto_server's own (-H, -p)."""
-    parser = argparse.ArgumentParser(add_help=False)
+def serve(host: str, port: int, plain_port: int, cert: Path, key: Path) -> None:
+    """moto's application on HTTPS (port) and plain HTTP (plain_port), one set of backends; until SIGTERM."""
+    os.environ.setdefault("MOTO_PORT", str(port))  # what moto's own main sets: the port in URLs it hands out
+    app = DomainDispatcherApplication(create_backend_app)
+    secure = make_server(host, port, transport_aware(app, True), threaded=True, request_handler=MotoRequestHandler,
+                         ssl_context=(str(cert), str(key)))
+    plain = make_server(host, plain_port, transport_aware(app, False), threaded=True,
+                        request_handler=MotoRequestHandler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    threading.Thread(target=plain.serve_forever, name="plain-http", daemon=True).start()
+    secure.serve_forever()
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The server's options."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True, help="HTTPS")
+    parser.add_argument("--plain-port", type=int, required=True, help="plain HTTP")
+    parser.add_argument("--ssl-cert", type=Path, required=True)
+    parser.add_argument("--ssl-key", type=Path, required=True)
     parser.add_argument("--identities", type=Path, help="enforce IAM; write the identities' keys here")
     parser.add_argument("--deployer-policy", type=Path)
     parser.add_argument("--instance-roles", default="", help="comma-separated role names")
     parser.add_argument("--decisions", type=Path, help="append each IAM decision here (JSON lines)")
-    return parser.parse_known_args(argv)
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    ours, moto_argv = parse_arguments()
-    if ours.identities:
-        enforce_iam(ours.identities, ours.deployer_policy, [r for r in ours.instance_roles.split(",") if r],
-                    ours.decisions)
-    main(moto_argv)
+    options = parse_arguments()
+    if options.identities:
+        enforce_iam(options.identities, options.deployer_policy,
+                    [r for r in options.instance_roles.split(",") if r], options.decisions)
+    serve(options.host, options.port, options.plain_port, options.ssl_cert, options.ssl_key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from ci.localcloud import LOCAL_ENVS, LocalCloudError, hosts, image, settings
 from ci.localcloud.endpoint import Moto
@@ -45,6 +46,7 @@ def up(env: str, port: int) -> int:
     for host in hosts.hosts(env):
         started = time.monotonic()
         hosts.start_host(engine, base_image, host, public_key)
+        hosts.trust_endpoint_ca(engine, host, Path(state.ca_file).read_bytes())
         print(f"{host.role + ' host':<20} {host.hostname}  {host.ip}  container {host.container}  "
               f"booted in {time.monotonic() - started:.1f} s")
     inventory = write_inventory(env, state.url)

@@ -35,6 +35,8 @@ class Provisioned:
     outputs: dict
     session: boto3.Session
     endpoint_url: str | None = None
+    ca_bundle: str | None = None  # local: the local endpoint's CA (AWS: the SDK's own trust)
+    plain_endpoint_url: str | None = None  # local: the same endpoint over plain HTTP (AWS: use_ssl=False)
     stage_env: dict[str, str] = field(default_factory=dict)
     outputs_dir: str | None = None
     # Local only: the local cloud's admin, for what AWS or a vendor does (Debian publishing an image).
@@ -45,13 +47,19 @@ class Provisioned:
 
     def client(self, service: str):
         """A client with the deployer's credentials (on AWS: the caller's, Jenkins' deployer)."""
-        return self.session.client(service, endpoint_url=self.endpoint_url)
+        return self.session.client(service, endpoint_url=self.endpoint_url, verify=self.ca_bundle)
+
+    def plain_http_client(self, service: str):
+        """The deployer's client over plain HTTP, which AWS's endpoints (and the local one) also answer."""
+        if self.plain_endpoint_url:
+            return self.session.client(service, endpoint_url=self.plain_endpoint_url)
+        return self.session.client(service, use_ssl=False)
 
     def admin_client(self, service: str):
         """A client acting as AWS itself would on the local cloud (skips the test elsewhere)."""
         if self.admin_session is None:
             pytest.skip("acts as AWS itself: the local cloud only")
-        return self.admin_session.client(service, endpoint_url=self.endpoint_url)
+        return self.admin_session.client(service, endpoint_url=self.endpoint_url, verify=self.ca_bundle)
 
     def read_secrets(self) -> dict[str, str]:
         ssm = self.client("ssm")
@@ -85,8 +93,9 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Provisioned:
                                         region_name=variables["aws_region"])
                           for aws in (aws_environment(state, variables["aws_region"], identity)
                                       for identity in (DEPLOYER, ADMIN)))
-        result = Provisioned(ENV, variables, {}, session, endpoint_url=state.url, stage_env=stage_env,
-                             outputs_dir=str(outputs_dir), admin_session=admin)
+        result = Provisioned(ENV, variables, {}, session, endpoint_url=state.url, ca_bundle=state.ca_file,
+                             plain_endpoint_url=state.plain_url, stage_env=stage_env, outputs_dir=str(outputs_dir),
+                             admin_session=admin)
         for _ in range(2):
             run = run_stage(["provision", "--env", "local", "-e", f"outputs_dir={outputs_dir}"], stage_env)
             result.runs.append(run)

@@ -10,6 +10,7 @@ import re
 import urllib.parse
 
 import pytest
+from botocore.exceptions import ClientError
 
 REQUIRED_TAGS = {"project", "env", "owner", "cost-center"}
 
@@ -211,6 +212,25 @@ def test_bucket_private_versioned_encrypted(live, kind):
     assert any(r.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation", 0) >= 1 for r in rules), rules
     if kind == "logs":
         assert any(r.get("Expiration", {}).get("Days", 0) >= 1 for r in rules), rules
+
+
+@pytest.mark.parametrize("kind", ["raw", "artifacts", "logs"])
+def test_bucket_refuses_plain_http(live, kind):
+    """S3 answers plain HTTP as well as HTTPS; each bucket's policy denies every request whose
+    aws:SecureTransport is false (S3 User Guide, "Enforce encryption of data in transit"). Nothing is written:
+    the plain-HTTP upload is refused, and HTTPS only lists."""
+    account = live.client("sts").get_caller_identity()["Account"]
+    name = f"tiny-analytics-{live.env}-{kind}-{account}"
+    plain = live.plain_http_client("s3")
+    assert plain.meta.endpoint_url.startswith("http://"), plain.meta.endpoint_url
+    refused = {"list": lambda: plain.list_objects_v2(Bucket=name, MaxKeys=1),
+               "put": lambda: plain.put_object(Bucket=name, Key="tls-check/plain-http.txt", Body=b"clear text"),
+               "get": lambda: plain.get_object(Bucket=name, Key="tls-check/plain-http.txt")}
+    for what, call in refused.items():
+        with pytest.raises(ClientError) as denied:
+            call()
+        assert denied.value.response["Error"]["Code"] == "AccessDenied", (what, denied.value.response)
+    assert "KeyCount" in live.client("s3").list_objects_v2(Bucket=name, MaxKeys=1)  # over HTTPS: allowed
 
 
 def test_secrets_are_secure_strings(live):

@@ -59,7 +59,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
                 {"conn_type": "aws", "extra": {"endpoint_url": state.url, "region_name": "us-east-1"}})
             os.environ["AIRFLOW_CONN_WAREHOUSE"] = cluster.dsn
             os.environ["AIRFLOW_VAR_RAW_BUCKET"] = BUCKET
-            s3 = boto3.client("s3", endpoint_url=state.url, region_name="us-east-1",
+            s3 = boto3.client("s3", endpoint_url=state.url, region_name="us-east-1", verify=state.ca_file,
                               aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
                               aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"])
             s3.create_bucket(Bucket=BUCKET)

@@ -30,7 +30,7 @@ def test_each_environment_has_its_own_fixed_addresses():
 @pytest.mark.slow
 def test_inventory_names_groups_login_and_db_endpoint_for_ansible(tmp_path, monkeypatch):
     monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(tmp_path))
-    assert inventory.write_inventory("local", "http://172.30.0.1:5000") == tmp_path / "inventory" / "local.json"
+    assert inventory.write_inventory("local", "https://172.30.0.1:5000") == tmp_path / "inventory" / "local.json"
     # the committed script
     listing = inventory_listing(ROOT / "inventory" / "local", {"TINY_LOCALCLOUD_DIR": str(tmp_path)})
     assert listing["airflow"]["hosts"] == ["local-airflow-1"] and listing["database"]["hosts"] == ["local-db-1"]
@@ -39,6 +39,9 @@ def test_inventory_names_groups_login_and_db_endpoint_for_ansible(tmp_path, monk
     assert airflow["ansible_ssh_private_key_file"] == str(tmp_path / "ssh" / "id_ed25519")
     assert airflow["db_host"] == hosts.hosts("local")[1].ip
     assert airflow["deploy_env"] == "local"  # the committed group_vars still apply
+    # The services reach the local AWS API through the SDK's own settings, trusting its CA from the system store.
+    assert {k: airflow["airflow_extra_env"][k] for k in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE")} == {
+        "AWS_ENDPOINT_URL": "https://172.30.0.1:5000", "AWS_CA_BUNDLE": hosts.SYSTEM_BUNDLE}
     assert "local-prod-airflow-1" not in listing["_meta"]["hostvars"]
 
 
@@ -48,7 +51,7 @@ def test_any_checkout_pointed_at_the_local_cloud_lists_its_hosts_and_none_when_i
     state, elsewhere = tmp_path / "state", tmp_path / "checkout" / "inventory"
     shutil.copytree(ROOT / "inventory", elsewhere, symlinks=True)
     monkeypatch.setenv("TINY_LOCALCLOUD_DIR", str(state))
-    inventory.write_inventory("local-prod", "http://172.30.0.1:5000")
+    inventory.write_inventory("local-prod", "https://172.30.0.1:5000")
     pointed = {"TINY_LOCALCLOUD_DIR": str(state)}
     listing = inventory_listing(elsewhere / "local-prod", pointed)
     assert listing["airflow"]["hosts"] == ["local-prod-airflow-1"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, SSLError
 
 from ci.localcloud import LocalCloudError, settings
 from ci.localcloud.endpoint import ADMIN, DEPLOYER, Moto, free_port, private_moto
@@ -74,7 +74,7 @@ def test_cli_up_answers_with_debian_amis_and_down_stops_it_by_pid(tmp_path):
     up = cli("up", "--aws-only", "--port", str(port))
     moto = Moto(tmp_path)
     try:
-        assert up.returncode == 0 and f"http://127.0.0.1:{port}" in up.stdout
+        assert up.returncode == 0 and f"https://127.0.0.1:{port}" in up.stdout
         status = cli("status")
         assert status.returncode == 0 and "pid" in status.stdout
         state = moto.state()
@@ -111,7 +111,7 @@ def test_burstable_hosts_get_the_credit_option_aws_gives_them(shared):
 def _client(state, service: str, identity: str = DEPLOYER, **keys):
     """A boto3 client of the local cloud as `identity` (or with the given keys)."""
     creds = keys or state.credentials(identity)
-    return boto3.client(service, endpoint_url=state.url, region_name="us-east-1",
+    return boto3.client(service, endpoint_url=state.url, region_name="us-east-1", verify=state.ca_file,
                         aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
                         aws_session_token=creds.get("AWS_SESSION_TOKEN"))
@@ -211,3 +211,42 @@ def test_emptying_a_bucket_needs_delete_on_its_objects(shared):
     assert not done.get("Errors"), done
     refused = s3.delete_objects(Bucket="full-one", Delete={"Objects": keys})
     assert {e["Code"] for e in refused.get("Errors", [])} == {"AccessDenied"} and not refused.get("Deleted")
+
+
+def test_the_endpoint_speaks_verified_https_and_plain_http_like_aws(shared):
+    """AWS's endpoints serve HTTPS with certificates clients verify, and also answer plain HTTP (S3 on port 80):
+    the local one does both. Without its CA the SDK refuses it, as it would refuse an impostor of AWS."""
+    state = shared
+    assert state.url.startswith("https://") and state.plain_url.startswith("http://")
+    _client(state, "sts").get_caller_identity()
+    keys = {k.lower(): v for k, v in state.credentials(DEPLOYER).items()}
+    unverified = boto3.client("sts", endpoint_url=state.url, region_name="us-east-1", verify=True, **keys)
+    with pytest.raises(SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+        unverified.get_caller_identity()
+    plain = boto3.client("sts", endpoint_url=state.plain_url, region_name="us-east-1", **keys)
+    assert plain.get_caller_identity()["Arn"].endswith(f"user/{DEPLOYER}")
+
+
+def test_a_bucket_policy_decides_by_the_request_s_transport(shared):
+    """A bucket policy applies to every request on the bucket and its objects, with aws:SecureTransport true over
+    HTTPS and false over HTTP (S3 User Guide, "Enforce encryption of data in transit"). moto asked the policy on
+    object requests only and counted the Bool condition as met: HTTPS was refused too, listing over HTTP was not."""
+    state = shared
+    admin = _client(state, "s3", ADMIN)
+    plain = boto3.client("s3", endpoint_url=state.plain_url, region_name="us-east-1",
+                         **{k.lower(): v for k, v in state.credentials(ADMIN).items()})
+    admin.create_bucket(Bucket="tls-only-one")
+    admin.put_object(Bucket="tls-only-one", Key="a.csv", Body=b"x")
+    assert plain.get_object(Bucket="tls-only-one", Key="a.csv")["Body"].read() == b"x"  # no policy: S3 answers
+    arn = "arn:aws:s3:::tls-only-one"
+    admin.put_bucket_policy(Bucket="tls-only-one", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, f"{arn}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    for call in (lambda: plain.get_object(Bucket="tls-only-one", Key="a.csv"),
+                 lambda: plain.put_object(Bucket="tls-only-one", Key="b.csv", Body=b"y"),
+                 lambda: plain.list_objects_v2(Bucket="tls-only-one")):
+        with pytest.raises(ClientError) as denied:
+            call()
+        assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert admin.get_object(Bucket="tls-only-one", Key="a.csv")["Body"].read() == b"x"
+    assert [o["Key"] for o in admin.list_objects_v2(Bucket="tls-only-one")["Contents"]] == ["a.csv"]
