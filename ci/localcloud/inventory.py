@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ci.localcloud import settings
 from ci.localcloud.endpoint import host_role
-from ci.localcloud.hosts import SYSTEM_BUNDLE, gateway, hosts, ui_url
+from ci.localcloud.hosts import SYSTEM_BUNDLE, gateway, hosts
 from ci.paths import ROOT
 
 
@@ -61,7 +61,6 @@ def inventory(env: str, endpoint_url: str) -> dict:
         # reaches the local AWS API, over verified HTTPS, without an endpoint in any play or connection. On AWS
         # nothing is set.
         "airflow_extra_env": {"AWS_ENDPOINT_URL": endpoint_url, "AWS_CA_BUNDLE": SYSTEM_BUNDLE},
-        "airflow_ui_url": ui_url(env),
     }
     # The addresses the UI's certificate names: those this machine dials (the published loopback port for
     # `local`); on AWS site.yml names the host's public and private addresses.
