@@ -9,7 +9,7 @@ applies and an Allow does not. No moto import: the unit tests load it alone.
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Callable
 
 
@@ -17,10 +17,14 @@ def _listed(value: str | list[str]) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
+def _wildcard(pattern: str, value: str, *, case_sensitive: bool = True) -> bool:
+    """IAM's wildcards: `*` any run of characters, `?` one; everything else literal (brackets too)."""
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, value, 0 if case_sensitive else re.IGNORECASE) is not None
+
+
 def _matches(patterns: str | list[str], value: str, *, case_sensitive: bool) -> bool:
-    if case_sensitive:
-        return any(fnmatch.fnmatchcase(value, p) for p in _listed(patterns))
-    return any(fnmatch.fnmatchcase(value.lower(), p.lower()) for p in _listed(patterns))
+    return any(_wildcard(p, value, case_sensitive=case_sensitive) for p in _listed(patterns))
 
 
 # IAM User Guide, "IAM JSON policy elements: Condition operators".
@@ -28,16 +32,18 @@ OPERATORS: dict[str, Callable[[list[str], str], bool]] = {
     "Bool": lambda expected, actual: actual.lower() in (v.lower() for v in expected),
     "StringEquals": lambda expected, actual: actual in expected,
     "StringNotEquals": lambda expected, actual: actual not in expected,
-    "StringLike": lambda expected, actual: any(fnmatch.fnmatchcase(actual, v) for v in expected),
-    "StringNotLike": lambda expected, actual: not any(fnmatch.fnmatchcase(actual, v) for v in expected),
+    "StringLike": lambda expected, actual: any(_wildcard(v, actual) for v in expected),
+    "StringNotLike": lambda expected, actual: not any(_wildcard(v, actual) for v in expected),
 }
 
 
 def _condition_met(conditions: dict, context: dict[str, str], *, strict_when_unknown: bool) -> bool:
+    # Condition key names are case-insensitive (IAM User Guide, IAM JSON policy elements: Condition).
+    context = {k.lower(): v for k, v in context.items()}
     for operator, tests in conditions.items():
         compare = OPERATORS.get(operator)
         for key, expected in tests.items():
-            actual = context.get(key)
+            actual = context.get(key.lower())
             if compare is None or actual is None:
                 if not strict_when_unknown:
                     return False

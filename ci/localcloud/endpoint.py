@@ -110,6 +110,8 @@ class Moto:
         if _port_open(host, port):
             raise LocalCloudError(f"{host}:{port} is already in use by another process: set TINY_MOTO_PORT")
         plain_port = free_port(host)
+        while plain_port == port:  # `port` may itself come from free_port, not yet bound
+            plain_port = free_port(host)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tls = issue_endpoint_tls(self.state_dir / "tls", host)
         log = self.state_dir / "moto.log"

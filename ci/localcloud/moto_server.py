@@ -12,10 +12,13 @@ import argparse
 import json
 import os
 import signal
+import socket
+import ssl
 import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import xmltodict
 from moto import settings as moto_settings
@@ -192,8 +195,9 @@ S3Response._bucket_response_post = _bucket_response_post
 # A bucket policy applies to every request on the bucket and its objects (S3 User Guide, How Amazon S3 authorizes a
 # request). moto consults it for object requests only, and with its trust-policy check: a condition that is not met
 # makes even a Deny statement deny, so a bucket refusing plain HTTP (`Bool aws:SecureTransport false`) refused HTTPS
-# too. Here every S3 request is decided against its bucket's policy by ci.localcloud.bucket_policy, with
-# aws:SecureTransport from the connection it came on.
+# too. Here every S3 request is decided against its bucket's policy by ci.localcloud.bucket_policy, for the exact
+# action moto authorizes, with aws:SecureTransport from the connection it came on. A request the server did not
+# mark counts as plain HTTP (strict).
 _transport = threading.local()
 DECISIONS_AS_MOTO = {"deny": PermissionResult.DENIED, "allow": PermissionResult.PERMITTED,
                      "neutral": PermissionResult.NEUTRAL}
@@ -201,51 +205,58 @@ DECISIONS_AS_MOTO = {"deny": PermissionResult.DENIED, "allow": PermissionResult.
 
 def request_context() -> dict[str, str]:
     """The global condition keys of the request being served (aws:SecureTransport)."""
-    return {"aws:SecureTransport": "true" if getattr(_transport, "secure", True) else "false"}
+    return {"aws:SecureTransport": "true" if getattr(_transport, "secure", False) else "false"}
 
 
 def _get_permission(self: FakeBucket, action: str, resource: str) -> PermissionResult:
-    if self.policy is None:
+    # Inside an object request _key_response has decided already, for the exact action; moto's own early check
+    # asks with the HTTP method's action (PUT: PutObject, even for PutObjectTagging) and answers a bare 403.
+    if self.policy is None or getattr(_transport, "object_decided", False):
         return PermissionResult.NEUTRAL
     return DECISIONS_AS_MOTO[bucket_policy.decide(json.loads(self.policy), action, resource, request_context())]
 
 
 FakeBucket.get_permission = _get_permission
+
+
+def _refuse_if_bucket_denies(response: S3Response, bucket_name: str | None, key_name: str | None) -> None:
+    """AccessDenied when the bucket's policy denies the request's action (response.data["Action"]), logged."""
+    if not bucket_name:
+        return
+    try:
+        bucket = response.backend.get_bucket(bucket_name)
+    except MissingBucket:
+        return
+    action = f"s3:{response.data.get('Action', '')}"
+    resource = f"arn:{bucket.partition}:s3:::{bucket_name}" + (f"/{key_name}" if key_name else "")
+    if bucket.get_permission(action, resource) == PermissionResult.DENIED:
+        _record({"who": "bucket-policy", "action": action, "resource": resource, "allowed": False,
+                 **request_context()})
+        raise BucketAccessDeniedError(bucket=bucket_name)
+
+
 _moto_authorize_s3 = S3Response._authenticate_and_authorize_s3_action
 
 
 def _authorize_s3(self: S3Response, bucket_name: str | None = None, key_name: str | None = None) -> None:
     _moto_authorize_s3(self, bucket_name=bucket_name, key_name=key_name)
-    if not bucket_name:
-        return
-    try:
-        bucket = self.backend.get_bucket(bucket_name)
-    except MissingBucket:
-        return
-    resource = f"arn:{bucket.partition}:s3:::{bucket_name}" + (f"/{key_name}" if key_name else "")
-    if bucket.get_permission(f"s3:{self.data.get('Action', '')}", resource) == PermissionResult.DENIED:
-        raise BucketAccessDeniedError(bucket=bucket_name)
+    _refuse_if_bucket_denies(self, bucket_name, key_name)
 
 
 S3Response._authenticate_and_authorize_s3_action = _authorize_s3
 _moto_key_response = S3Response._key_response
-OBJECT_ACTIONS = {"GET": "GetObject", "HEAD": "GetObject", "PUT": "PutObject", "POST": "PutObject",
-                  "DELETE": "DeleteObject"}
 
 
 def _key_response(self: S3Response, request: object, full_url: str) -> object:
-    # moto's object path asks the bucket policy before the request's own action is known and answers a bare 403;
-    # S3 answers AccessDenied. Asked here first, with the method's action; _authorize_s3 then asks for the exact one.
-    bucket_name = self.parse_bucket_name_from_url(request, full_url)
+    # The exact action first, as moto's handlers name it (_set_action with the query), then moto's path with its
+    # early check answered (see _get_permission).
+    self._set_action("KEY", request.method, parse_qs(urlparse(full_url).query, keep_blank_values=True))
+    _refuse_if_bucket_denies(self, self.parse_bucket_name_from_url(request, full_url), self.parse_key_name())
+    _transport.object_decided = True
     try:
-        bucket = self.backend.get_bucket(bucket_name)
-    except MissingBucket:
         return _moto_key_response(self, request, full_url)
-    resource = f"arn:{bucket.partition}:s3:::{bucket_name}/{self.parse_key_name()}"
-    action = f"s3:{OBJECT_ACTIONS.get(request.method, 'GetObject')}"
-    if bucket.get_permission(action, resource) == PermissionResult.DENIED:
-        raise BucketAccessDeniedError(bucket=bucket_name)
-    return _moto_key_response(self, request, full_url)
+    finally:
+        _transport.object_decided = False
 
 
 S3Response._key_response = _key_response
@@ -295,19 +306,23 @@ _decisions_lock = threading.Lock()
 DECISIONS: list[Path] = []  # the log file, once enforce_iam set it
 
 
+def _record(decision: dict) -> None:
+    """Append one decision to the decisions log, once enforce_iam named it."""
+    if DECISIONS:
+        with _decisions_lock, DECISIONS[0].open("a") as out:
+            out.write(json.dumps(decision) + "\n")
+
+
 def _check_and_record(self: IAMRequestBase, resource: str) -> None:
     """moto's check, each decision appended to the decisions log (who, action, resource, allowed): what a run
-    needed, and what was denied."""
+    needed, and what was denied. Bucket policies' denials are logged too, as who "bucket-policy"."""
     allowed = False
     try:
         _moto_check(self, resource)
         allowed = True
     finally:
-        if DECISIONS:
-            line = json.dumps({"who": self._access_key.arn.rsplit(":", 1)[-1], "action": self._action,
-                               "resource": resource, "allowed": allowed})
-            with _decisions_lock, DECISIONS[0].open("a") as out:
-                out.write(line + "\n")
+        _record({"who": self._access_key.arn.rsplit(":", 1)[-1], "action": self._action, "resource": resource,
+                 "allowed": allowed})
 
 
 IAMRequestBase.check_action_permitted = _check_and_record
@@ -326,12 +341,32 @@ def enforce_iam(identities: Path, deployer_policy: Path, instance_roles: list[st
     moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
 
 
+class HandshakeInRequestThread(ssl.SSLContext):
+    """werkzeug wraps the listening socket, so each accept() would run the TLS handshake in the one accepting
+    thread: a client that connects and sends nothing would hold up every other. Deferred, the handshake runs on
+    the request thread's first read."""
+
+    def wrap_socket(self, sock: socket.socket, *args: object, **kwargs: object) -> ssl.SSLSocket:
+        """The socket, its handshake left to the first read."""
+        kwargs["do_handshake_on_connect"] = False
+        return super().wrap_socket(sock, *args, **kwargs)
+
+
+def server_tls(cert: Path, key: Path) -> ssl.SSLContext:
+    """TLS 1.2 and later (what AWS's endpoints require since 2024, AWS Security Blog, TLS 1.2 to become the
+    minimum TLS protocol level for all AWS API endpoints)."""
+    context = HandshakeInRequestThread(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert), str(key))
+    return context
+
+
 def serve(host: str, port: int, plain_port: int, cert: Path, key: Path) -> None:
     """moto's application on HTTPS (port) and plain HTTP (plain_port), one set of backends; until SIGTERM."""
     os.environ.setdefault("MOTO_PORT", str(port))  # what moto's own main sets: the port in URLs it hands out
     app = DomainDispatcherApplication(create_backend_app)
     secure = make_server(host, port, transport_aware(app, True), threaded=True, request_handler=MotoRequestHandler,
-                         ssl_context=(str(cert), str(key)))
+                         ssl_context=server_tls(cert, key))
     plain = make_server(host, plain_port, transport_aware(app, False), threaded=True,
                         request_handler=MotoRequestHandler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

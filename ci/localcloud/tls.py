@@ -19,6 +19,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_NAME = "tiny-analytics local AWS endpoint CA"
+# The hosts trust this CA system-wide: it may only vouch for loopback and private addresses (and `localhost`),
+# never for a public name, so its key could not impersonate a real site to them (RFC 5280, 4.2.1.10).
+PERMITTED = [x509.IPAddress(ipaddress.ip_network(n)) for n in
+             ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")] + [x509.DNSName("localhost")]
 CA_DAYS = 3650
 SERVER_DAYS = 825  # the longest lifetime Apple's and Chromium's policies accept for a TLS server certificate
 
@@ -51,7 +55,8 @@ def ensure_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKe
         key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
         cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
         fresh = cert.not_valid_after_utc > _now() + datetime.timedelta(days=30)
-        if fresh and isinstance(key, ec.EllipticCurvePrivateKey):
+        constrained = any(isinstance(e.value, x509.NameConstraints) for e in cert.extensions)
+        if fresh and constrained and isinstance(key, ec.EllipticCurvePrivateKey):
             return cert, key
     folder.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -64,6 +69,7 @@ def ensure_ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKe
             .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
                                          crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.NameConstraints(permitted_subtrees=PERMITTED, excluded_subtrees=None), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256()))
     _write_key(key_file, key)

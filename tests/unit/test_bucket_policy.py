@@ -50,3 +50,14 @@ def test_what_it_cannot_tell_leans_strict():
     someone = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "s3:*",
                               "Resource": "*"}]}
     assert decide(someone, "s3:GetObject", f"{ARN}/a", {}) == "neutral"
+
+
+def test_condition_keys_are_case_insensitive_and_brackets_are_literal():
+    """Condition key names are case-insensitive (IAM User Guide, Condition element); IAM's wildcards are `*` and
+    `?` only, so `[` in a resource is a character, not a class."""
+    lower = {"Statement": [{**TLS_ONLY["Statement"][0], "Condition": {"Bool": {"aws:securetransport": "false"}}}]}
+    assert decide(lower, "s3:GetObject", f"{ARN}/a", {"aws:SecureTransport": "true"}) == "neutral"
+    assert decide(lower, "s3:GetObject", f"{ARN}/a", {"aws:SecureTransport": "false"}) == "deny"
+    bracket = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"{ARN}/[ab].csv"}]}
+    assert decide(bracket, "s3:GetObject", f"{ARN}/[ab].csv", {}) == "deny"
+    assert decide(bracket, "s3:GetObject", f"{ARN}/a.csv", {}) == "neutral"

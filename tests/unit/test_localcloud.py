@@ -11,6 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError, SSLError
 
 from ci.localcloud import LocalCloudError, settings
@@ -250,3 +251,33 @@ def test_a_bucket_policy_decides_by_the_request_s_transport(shared):
         assert denied.value.response["Error"]["Code"] == "AccessDenied"
     assert admin.get_object(Bucket="tls-only-one", Key="a.csv")["Body"].read() == b"x"
     assert [o["Key"] for o in admin.list_objects_v2(Bucket="tls-only-one")["Contents"]] == ["a.csv"]
+
+
+def test_a_bucket_policy_is_asked_for_the_request_s_exact_action(shared):
+    """PutObjectTagging is s3:PutObjectTagging, not s3:PutObject (S3 API reference, PutObjectTagging,
+    Permissions): a policy denying s3:PutObject leaves tagging alone. moto's early object check asked with the
+    HTTP method's action."""
+    state = shared
+    admin = _client(state, "s3", ADMIN)
+    admin.create_bucket(Bucket="exact-one")
+    admin.put_object(Bucket="exact-one", Key="a.csv", Body=b"x")
+    admin.put_bucket_policy(Bucket="exact-one", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::exact-one/*"}]}))
+    admin.put_object_tagging(Bucket="exact-one", Key="a.csv", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+    with pytest.raises(ClientError, match="AccessDenied"):
+        admin.put_object(Bucket="exact-one", Key="b.csv", Body=b"y")
+    log = settings.iam_decisions(Path(state.identities).parent)
+    denied = [json.loads(line) for line in log.read_text().splitlines() if '"bucket-policy"' in line]
+    assert {"who": "bucket-policy", "action": "s3:PutObject", "resource": "arn:aws:s3:::exact-one/b.csv",
+            "allowed": False, "aws:SecureTransport": "true"} in denied
+
+
+def test_a_silent_connection_holds_up_no_one(shared):
+    """A client that opens a connection to the HTTPS port and sends nothing (a stalled handshake) must not stop
+    the others: the handshake runs on the connection's own thread."""
+    state = shared
+    with socket.create_connection((state.host, state.port), timeout=5):
+        sts = boto3.client("sts", endpoint_url=state.url, region_name="us-east-1", verify=state.ca_file,
+                           config=Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}),
+                           **{k.lower(): v for k, v in state.credentials(ADMIN).items()})
+        assert sts.get_caller_identity()["Arn"].endswith(f"user/{ADMIN}")
