@@ -35,3 +35,19 @@ def test_extras_that_are_not_tls_settings_stay_out(monkeypatch, connected):
         "extra": {"cursor": "dictcursor", "sslmode": "require"}}))
     airflow_io.warehouse_connection()
     assert connected["sslmode"] == "require" and "cursor" not in connected and "sslrootcert" not in connected
+
+
+def test_code_run_on_the_hosts_reads_tls_settings_without_the_live_release(monkeypatch, connected):
+    """Smoke and verify open the warehouse on the host with the same reading of the TLS settings, sent with the
+    code: a live release built before tiny_etl/libpq.py existed (after a rollback) has no such module."""
+    from ci.host_exec import WAREHOUSE_CONNECT
+
+    assert "current/dags" not in WAREHOUSE_CONNECT and "import tiny_etl" not in WAREHOUSE_CONNECT
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps({
+        "conn_type": "postgres", "host": "db.example", "login": "etl", "password": "pw", "schema": "warehouse",
+        "extra": {"sslmode": "verify-full", "sslrootcert": "/etc/ssl/tiny-analytics/db-ca.pem", "x": "y"}}))
+    exec(compile("DB = 'airflow'\ntry:\n" + "".join(f"    {line}\n" for line in WAREHOUSE_CONNECT.splitlines())
+                 + "finally:\n    pass\n", "host-code", "exec"), {})
+    assert (connected["sslmode"], connected["sslrootcert"], connected["dbname"]) == (
+        "verify-full", "/etc/ssl/tiny-analytics/db-ca.pem", "airflow")
+    assert "x" not in connected
