@@ -44,7 +44,7 @@ def test_code_run_on_the_hosts_reads_tls_settings_without_the_live_release(monke
 
     assert "current/dags" not in WAREHOUSE_CONNECT and "import tiny_etl" not in WAREHOUSE_CONNECT
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps({
-        "conn_type": "postgres", "host": "db.example", "login": "etl", "password": "pw", "schema": "warehouse",
+        "conn_type": "postgres", "host": "db.example", "login": "etl", "schema": "warehouse",
         "extra": {"sslmode": "verify-full", "sslrootcert": "/etc/ssl/tiny-analytics/db-ca.pem", "x": "y"}}))
     exec(compile("DB = 'airflow'\ntry:\n" + "".join(f"    {line}\n" for line in WAREHOUSE_CONNECT.splitlines())
                  + "finally:\n    pass\n", "host-code", "exec"), {})
