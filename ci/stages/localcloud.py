@@ -43,10 +43,11 @@ def up(env: str, port: int) -> int:
     state = moto.up(hosts.gateway(), port)
     print(f"aws endpoint (moto)  {state.url}  pid {state.pid}")
     public_key = ensure_ssh_key()
+    endpoint_ca = Path(state.ca_file).read_bytes()
     for host in hosts.hosts(env):
         started = time.monotonic()
         hosts.start_host(engine, base_image, host, public_key)
-        hosts.trust_endpoint_ca(engine, host, Path(state.ca_file).read_bytes())
+        hosts.trust_endpoint_ca(engine, host, endpoint_ca)
         print(f"{host.role + ' host':<20} {host.hostname}  {host.ip}  container {host.container}  "
               f"booted in {time.monotonic() - started:.1f} s")
     inventory = write_inventory(env, state.url)

@@ -109,10 +109,13 @@ def test_burstable_hosts_get_the_credit_option_aws_gives_them(shared):
     assert launched("t4g.medium", CreditSpecification={"CpuCredits": "standard"}) == "standard"
 
 
-def _client(state, service: str, identity: str = DEPLOYER, **keys):
-    """A boto3 client of the local cloud as `identity` (or with the given keys)."""
+def _client(state, service: str, identity: str = DEPLOYER, *, url: str | None = None, verify: bool | str | None = None,
+            config: Config | None = None, **keys):
+    """A boto3 client of the local cloud as `identity` (or with the given keys): over verified HTTPS unless another
+    `url` (the plain-HTTP one) or `verify` is given."""
     creds = keys or state.credentials(identity)
-    return boto3.client(service, endpoint_url=state.url, region_name="us-east-1", verify=state.ca_file,
+    return boto3.client(service, endpoint_url=url or state.url, region_name="us-east-1", config=config,
+                        verify=state.ca_file if verify is None else verify,
                         aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
                         aws_session_token=creds.get("AWS_SESSION_TOKEN"))
@@ -220,11 +223,10 @@ def test_the_endpoint_speaks_verified_https_and_plain_http_like_aws(shared):
     state = shared
     assert state.url.startswith("https://") and state.plain_url.startswith("http://")
     _client(state, "sts").get_caller_identity()
-    keys = {k.lower(): v for k, v in state.credentials(DEPLOYER).items()}
-    unverified = boto3.client("sts", endpoint_url=state.url, region_name="us-east-1", verify=True, **keys)
+    unverified = _client(state, "sts", verify=True)  # the SDK's own trust: the public roots
     with pytest.raises(SSLError, match="CERTIFICATE_VERIFY_FAILED"):
         unverified.get_caller_identity()
-    plain = boto3.client("sts", endpoint_url=state.plain_url, region_name="us-east-1", **keys)
+    plain = _client(state, "sts", url=state.plain_url)
     assert plain.get_caller_identity()["Arn"].endswith(f"user/{DEPLOYER}")
 
 
@@ -234,8 +236,7 @@ def test_a_bucket_policy_decides_by_the_request_s_transport(shared):
     object requests only and counted the Bool condition as met: HTTPS was refused too, listing over HTTP was not."""
     state = shared
     admin = _client(state, "s3", ADMIN)
-    plain = boto3.client("s3", endpoint_url=state.plain_url, region_name="us-east-1",
-                         **{k.lower(): v for k, v in state.credentials(ADMIN).items()})
+    plain = _client(state, "s3", ADMIN, url=state.plain_url)
     admin.create_bucket(Bucket="tls-only-one")
     admin.put_object(Bucket="tls-only-one", Key="a.csv", Body=b"x")
     assert plain.get_object(Bucket="tls-only-one", Key="a.csv")["Body"].read() == b"x"  # no policy: S3 answers
@@ -277,7 +278,6 @@ def test_a_silent_connection_holds_up_no_one(shared):
     the others: the handshake runs on the connection's own thread."""
     state = shared
     with socket.create_connection((state.host, state.port), timeout=5):
-        sts = boto3.client("sts", endpoint_url=state.url, region_name="us-east-1", verify=state.ca_file,
-                           config=Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1}),
-                           **{k.lower(): v for k, v in state.credentials(ADMIN).items()})
+        patient_once = Config(connect_timeout=3, read_timeout=5, retries={"max_attempts": 1})
+        sts = _client(state, "sts", ADMIN, config=patient_once)
         assert sts.get_caller_identity()["Arn"].endswith(f"user/{ADMIN}")
