@@ -63,6 +63,8 @@ def load_figure(rows: int, fmt: str = "csv") -> dict:
         del out
         cluster = pgcluster.start(Path(tmp) / "pg")
         try:
+            with psycopg2.connect(cluster.dsn) as conn, conn.cursor() as cur:
+                cur.execute(f"CREATE SCHEMA {tenant.schema}")  # an environment's is made by rds_bootstrap
             env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{DAGS}"}
             proc = subprocess.run([sys.executable, "-m", "bench.etl_child", str(raw), cluster.dsn, DAY.isoformat(),
                                    case.tenant], cwd=ROOT, env=env, capture_output=True, text=True, check=False)

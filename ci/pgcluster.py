@@ -38,7 +38,11 @@ class Cluster:
     @property
     def dsn(self) -> str:
         """libpq connection string of the `warehouse` database."""
-        return f"postgresql://{self.user}@127.0.0.1:{self.port}/warehouse"
+        return self.dsn_as(self.user)
+
+    def dsn_as(self, user: str) -> str:
+        """libpq connection string of the `warehouse` database as another role (trust auth: no password)."""
+        return f"postgresql://{user}@127.0.0.1:{self.port}/warehouse"
 
     def stop(self) -> None:
         """Stop the cluster (fast shutdown) and remove its files."""

@@ -44,7 +44,7 @@ def build(tenant: Tenant) -> DAG:
 
             days = sorted({e.extra["ds"] for events in (triggering_asset_events or {}).values()
                            for e in events if e.extra and "ds" in e.extra})
-            conn = warehouse_connection()
+            conn = warehouse_connection(tenant.warehouse_conn_id)
             try:
                 return rebuild_daily_totals(conn, tenant, [dt.date.fromisoformat(d) for d in days] or None)
             finally:

@@ -3,7 +3,9 @@
 Per source and day: validate the raw files (bad rows and bad files to quarantine, with reasons) →
 transform (dedupe on the key, derived columns) → load (COPY and swap the day's partition in one
 transaction) → check quality and record the run in etl.etl_runs. The load updates the asset
-`warehouse://tenant_<tenant>/<table>`, which starts the tenant's analytics DAG.
+`warehouse://tenant_<tenant>/<table>`, which starts the tenant's analytics DAG. Every warehouse task runs as
+the tenant's own role (connection `warehouse_<tenant>`): it reaches the tenant's schema and its own rows of the
+shared tables, nothing of another tenant.
 A tenant file that does not parse is skipped here (its error is logged) and fails `make unit`.
 
 Paused or running: the DAG of an `active` tenant (the default) is created unpaused, an inactive tenant's
@@ -48,7 +50,7 @@ def _source_tasks(tenant: Tenant, source: Source) -> None:
         from tiny_etl.airflow_io import S3Storage, warehouse_connection
         from tiny_etl.pipeline import load_day
 
-        conn = warehouse_connection()
+        conn = warehouse_connection(tenant.warehouse_conn_id)
         try:
             counts = load_day(S3Storage(), conn, tenant, source, dt.date.fromisoformat(ds), counts)
         finally:
@@ -61,7 +63,7 @@ def _source_tasks(tenant: Tenant, source: Source) -> None:
         from tiny_etl.airflow_io import warehouse_connection
         from tiny_etl.pipeline import check_and_record as check
 
-        conn = warehouse_connection()
+        conn = warehouse_connection(tenant.warehouse_conn_id)
         try:
             return check(conn, tenant, source, dt.date.fromisoformat(ds), counts, run_id)
         finally:

@@ -1,6 +1,7 @@
 """Adapters from the ETL steps to Airflow's providers: S3 via the amazon provider's S3Hook, the warehouse
 via the postgres provider's PostgresHook. Connections come from the environment or the secrets backend
-(`aws_default`, `warehouse`); the bucket name from the Variable `raw_bucket`. Imported inside tasks only.
+(`aws_default`; each tenant's `warehouse_<tenant>`, as the tenant's own role; the platform's `warehouse`);
+the bucket name from the Variable `raw_bucket`. Imported inside tasks only.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ class S3Storage:
         self.hook.load_bytes(data, key=key, bucket_name=self.bucket, replace=True)
 
 
-def warehouse_connection():  # noqa: ANN201 - a psycopg2 connection
-    """A new psycopg2 connection to the warehouse (autocommit off), from the `warehouse` connection.
+def warehouse_connection(conn_id: str = WAREHOUSE_CONN_ID):  # noqa: ANN201 - a psycopg2 connection
+    """A new psycopg2 connection to the warehouse (autocommit off), from Airflow connection `conn_id`
+    (a tenant's DAGs pass their tenant's `warehouse_conn_id`).
 
     psycopg2 explicitly: the loader streams with `copy_expert`; the hook may prefer psycopg 3.
     """
@@ -42,7 +44,7 @@ def warehouse_connection():  # noqa: ANN201 - a psycopg2 connection
 
     from tiny_etl.libpq import tls_settings
 
-    conn = PostgresHook(postgres_conn_id=WAREHOUSE_CONN_ID).get_connection(WAREHOUSE_CONN_ID)
+    conn = PostgresHook(postgres_conn_id=conn_id).get_connection(conn_id)
     return psycopg2.connect(host=conn.host, port=conn.port or 5432, user=conn.login, password=conn.password,
                             dbname=conn.schema or "warehouse", connect_timeout=10, application_name="tiny-etl",
                             **tls_settings(conn.extra_dejson))

@@ -1,4 +1,8 @@
-"""Daily aggregate tables built from the tenants' warehouse tables."""
+"""Daily aggregate tables built from the tenants' warehouse tables.
+
+analytics.daily_totals is shared by every tenant under row-level security (sql/platform.sql): run as the
+tenant's role, a rebuild reads and replaces only the tenant's own rows.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,11 @@ import datetime as dt
 
 from tiny_etl.tenant import Tenant
 
-DDL = """
-CREATE SCHEMA IF NOT EXISTS analytics;
-CREATE TABLE IF NOT EXISTS analytics.daily_totals (
-    tenant text NOT NULL, source text NOT NULL, ds date NOT NULL,
-    rows bigint NOT NULL, total numeric,
-    PRIMARY KEY (tenant, source, ds)
-);
-"""
-
 
 def rebuild_daily_totals(conn, tenant: Tenant, days: list[dt.date] | None = None) -> dict:  # noqa: ANN001
     """Replace the tenant's rows of analytics.daily_totals for `days` (None: every day) in one transaction."""
     written = 0
     with conn, conn.cursor() as cur:
-        cur.execute(DDL)
         for source in tenant.sources:
             total = source.derived[0].name if source.derived else "NULL::numeric"
             only_days, params = (" AND ds = ANY(%s)", [days]) if days else ("", [])

@@ -1,6 +1,8 @@
 """The warehouse side: tables per tenant, the day's partition swapped in one transaction, etl_runs.
 
-SQL identifiers come from tenant files, checked against tenant.IDENTIFIER.
+SQL identifiers come from tenant files, checked against tenant.IDENTIFIER. Runs as the tenant's own role
+(connection `warehouse_<tenant>`), which owns the tenant's schema: the schema and the shared etl.etl_runs are
+made beforehand (sql/tenant.sql, sql/platform.sql), never by a load.
 
 A day is loaded with `COPY` into a fresh table shaped like the partition, which then replaces the day's
 partition, all in one transaction: re-running a day replaces it (idempotent), and a failure anywhere
@@ -20,25 +22,14 @@ from tiny_etl.tenant import Source, Tenant
 
 PG_TYPES = {"int": "bigint", "decimal": "numeric(19,4)", "text": "text", "date": "date", "timestamp": "timestamptz"}
 COPY_BATCH_ROWS = 65_536
-RUNS_DDL = """
-CREATE SCHEMA IF NOT EXISTS etl;
-CREATE TABLE IF NOT EXISTS etl.etl_runs (
-    run_id text NOT NULL, tenant text NOT NULL, source text NOT NULL, ds date NOT NULL,
-    rows_in bigint NOT NULL, rows_loaded bigint NOT NULL, rows_quarantined bigint NOT NULL,
-    files_rejected integer NOT NULL, status text NOT NULL, detail text,
-    recorded_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tenant, source, ds, run_id)
-);
-"""
 
 
 def table_ddl(tenant: Tenant, source: Source) -> str:
-    """Schema and partitioned table (by day) of a source; the key is unique per day."""
+    """The partitioned table (by day) of a source, in the tenant's schema; the key is unique per day."""
     cols = [f"{c.name} {PG_TYPES[c.type]}{' NOT NULL' if c.required else ''}" for c in source.columns]
     cols += [f"{d.name} numeric" for d in source.derived]
     cols += ["ds date NOT NULL", f"PRIMARY KEY ({', '.join(source.key)}, ds)"]
-    return (f"CREATE SCHEMA IF NOT EXISTS {tenant.schema};\n"
-            f"CREATE TABLE IF NOT EXISTS {tenant.schema}.{source.table} (\n    " + ",\n    ".join(cols)
+    return (f"CREATE TABLE IF NOT EXISTS {tenant.schema}.{source.table} (\n    " + ",\n    ".join(cols)
             + "\n) PARTITION BY LIST (ds);")
 
 
@@ -127,7 +118,6 @@ def replace_day(conn, tenant: Tenant, source: Source, ds: dt.date, rows: pa.Tabl
 def record_run(conn, run: dict) -> None:  # noqa: ANN001
     """Insert (or replace, for a retried task) the run's row in etl.etl_runs."""
     with conn, conn.cursor() as cur:
-        cur.execute(RUNS_DDL)
         cur.execute(
             "INSERT INTO etl.etl_runs (run_id, tenant, source, ds, rows_in, rows_loaded, rows_quarantined, "
             "files_rejected, status, detail) VALUES (%(run_id)s, %(tenant)s, %(source)s, %(ds)s, %(rows_in)s, "

@@ -87,6 +87,16 @@ class Tenant:
         return f"tenant_{self.tenant}"
 
     @property
+    def warehouse_role(self) -> str:
+        """The tenant's own warehouse role: it owns the schema and reaches nothing of other tenants."""
+        return f"etl_{self.tenant}"
+
+    @property
+    def warehouse_conn_id(self) -> str:
+        """The Airflow connection of the tenant's DAGs to the warehouse, as its own role."""
+        return f"warehouse_{self.tenant}"
+
+    @property
     def start_datetime(self) -> dt.datetime:
         """start_date as the UTC midnight Airflow schedules from."""
         return dt.datetime.combine(self.start_date, dt.time(), tzinfo=dt.UTC)

@@ -1,6 +1,10 @@
 """The real services the ETL tests run against: S3 (a private moto server on a free loopback port) and
 PostgreSQL (a throwaway cluster from Debian's packages), both stopped at the end; an initialised Airflow
 metadata DB in the temporary AIRFLOW_HOME; connections and the bucket Variable from the environment.
+
+The warehouse is set up as rds_bootstrap sets up every environment's: the shared tables from sql/platform.sql,
+and per tenant a role etl_<tenant> with the access sql/tenant.sql gives it, which the tenant's DAGs connect as
+(`warehouse_<tenant>`). The test cluster trusts loopback logins, so the roles need no password here.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import pytest
 
 from ci import pgcluster
 from ci.localcloud.endpoint import ADMIN, aws_environment, private_moto
+from ci.paths import DAGS
+from tiny_etl.access import converge_platform, converge_tenant
+from tiny_etl.tenant import valid_tenants
 
 BUCKET = "tiny-analytics-test-raw"
 
@@ -25,11 +32,16 @@ class Services:
     """Handles on the running services."""
 
     s3: object
-    dsn: str
+    cluster: pgcluster.Cluster
     bucket: str = BUCKET
 
-    def connect(self):
-        return psycopg2.connect(self.dsn)
+    @property
+    def dsn(self) -> str:
+        return self.cluster.dsn
+
+    def connect(self, role: str | None = None):
+        """A connection as the cluster's superuser, or as `role`."""
+        return psycopg2.connect(self.cluster.dsn_as(role) if role else self.dsn)
 
     def keys(self, prefix: str) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
@@ -41,10 +53,39 @@ class Services:
     def get(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self.connect() as conn, conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall()
+    def query(self, sql: str, params: tuple = (), role: str | None = None) -> list[tuple]:
+        conn = self.connect(role)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall()
+        finally:
+            conn.close()
+
+    def add_tenant(self, tenant: str) -> None:
+        """What configure does for a tenant file: the role etl_<tenant>, its access (sql/tenant.sql) and the
+        DAGs' connection `warehouse_<tenant>` as that role."""
+        conn = self.connect()
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(f"CREATE ROLE etl_{tenant} LOGIN")
+            converge_tenant(conn, tenant)
+        finally:
+            conn.close()
+        os.environ[f"AIRFLOW_CONN_WAREHOUSE_{tenant.upper()}"] = self.cluster.dsn_as(f"etl_{tenant}")
+
+
+def set_up_warehouse(services: Services) -> None:
+    """The shared tables and every tenant's role and access, from the same SQL files as rds_bootstrap."""
+    conn = services.connect()
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("CREATE SCHEMA etl; CREATE SCHEMA analytics")
+        converge_platform(conn)
+    finally:
+        conn.close()
+    for tenant in valid_tenants(DAGS / "tenants"):
+        services.add_tenant(tenant.tenant)
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +98,6 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
             os.environ.update({k: v for k, v in aws.items() if k.startswith("AWS_") and k != "AWS_ENDPOINT_URL"})
             os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
                 {"conn_type": "aws", "extra": {"endpoint_url": state.url, "region_name": "us-east-1"}})
-            os.environ["AIRFLOW_CONN_WAREHOUSE"] = cluster.dsn
             os.environ["AIRFLOW_VAR_RAW_BUCKET"] = BUCKET
             s3 = boto3.client("s3", endpoint_url=state.url, region_name="us-east-1", verify=state.ca_file,
                               aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
@@ -66,7 +106,9 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
             from airflow.utils.db import initdb
 
             initdb()
-            yield Services(s3=s3, dsn=cluster.dsn)
+            services = Services(s3=s3, cluster=cluster)
+            set_up_warehouse(services)
+            yield services
         finally:
             if cluster:
                 cluster.stop()
@@ -74,6 +116,4 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
 
 @pytest.fixture(scope="session")
 def dags_folder() -> Path:
-    from ci.paths import DAGS
-
     return DAGS

@@ -43,7 +43,7 @@ def rows_for(seed: int):
 
 
 def test_failed_load_changes_nothing_and_retry_succeeds(services):
-    conn = services.connect()
+    conn = services.connect(TENANT.warehouse_role)
     try:
         assert replace_day(conn, TENANT, SOURCE, DAY, rows_for(seed=1)) == 5_000
         before = services.query("SELECT * FROM tenant_acme.orders WHERE ds = %s ORDER BY order_id", (DAY,))

@@ -94,6 +94,7 @@ def test_a_new_tenant_file_gives_a_working_dag(seeded, tmp_path, monkeypatch):
     acme = (DAGS / "tenants" / "acme.yml").read_text()
     (tenants / "initech.yml").write_text(acme.replace("tenant: acme", "tenant: initech"))
     monkeypatch.setenv("TINY_TENANTS_DIR", str(tenants))
+    seeded.add_tenant("initech")  # what the next configure does for a new tenant file
     for raw in sample_day(DAY, rows=50):
         if raw.key.startswith("raw/acme/") and not raw.rejected_whole:
             seeded.put(raw.key.replace("raw/acme/", "raw/initech/"), raw.body)
