@@ -18,17 +18,19 @@ if TYPE_CHECKING:
 
 AIRFLOW_HOME = "/opt/airflow"
 SERVICES = ["airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
-# Python (for airflow_python) that opens `conn`: psycopg2 with the DAGs' own `warehouse` connection
-# (AIRFLOW_CONN_WAREHOUSE, JSON or URI) and its TLS settings as the DAGs read them (tiny_etl/libpq.py, sent with
+# Python (for airflow_python) that opens `conn`: psycopg2 with the platform's `warehouse` connection
+# (AIRFLOW_CONN_WAREHOUSE, JSON or URI), or a tenant's when the code sets TENANT (AIRFLOW_CONN_WAREHOUSE_<TENANT>,
+# as the tenant's DAGs connect), and its TLS settings as the DAGs read them (tiny_etl/libpq.py, sent with
 # the code, one line so it may be indented or follow other code: a live release built before that module existed,
 # after a rollback, has none), to database DB instead when the code sets DB.
 WAREHOUSE_CONNECT = (
     f"exec({(ROOT / 'dags' / 'tiny_etl' / 'libpq.py').read_text()!r})\n"
     "import json, os, psycopg2\n"
     "from airflow.models.connection import Connection\n"
-    "raw = os.environ['AIRFLOW_CONN_WAREHOUSE']\n"
-    "c = Connection.from_json(raw, conn_id='warehouse') if raw.lstrip().startswith('{') "
-    "else Connection(conn_id='warehouse', uri=raw)\n"
+    "conn_id = 'warehouse_' + TENANT if globals().get('TENANT') else 'warehouse'\n"
+    "raw = os.environ['AIRFLOW_CONN_' + conn_id.upper()]\n"
+    "c = Connection.from_json(raw, conn_id=conn_id) if raw.lstrip().startswith('{') "
+    "else Connection(conn_id=conn_id, uri=raw)\n"
     "tls = tls_settings(c.extra_dejson)\n"
     "conn = psycopg2.connect(host=c.host, port=c.port or 5432, dbname=globals().get('DB') or c.schema, "
     "user=c.login, password=c.password, connect_timeout=10, **tls)\n"

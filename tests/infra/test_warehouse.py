@@ -81,3 +81,59 @@ def test_database_certificate_is_issued_for_the_address_dialled(host):
     wrong = "10.255.255.254" if server["host"].replace(".", "").isdigit() else "not-the-database.invalid"
     bad = _verify_server_certificate(host, server, wrong)
     assert bad.rc != 0 and "verify" in (bad.stdout + bad.stderr).lower(), bad.stdout + bad.stderr
+
+
+def _tenants(host) -> list[str]:
+    """The tenants of the live release (one file each in its dags/tenants/)."""
+    with host.sudo():  # AIRFLOW_HOME is closed to other users
+        names = host.check_output(f"ls {AIRFLOW_HOME}/current/dags/tenants").split()
+    return sorted(name.removesuffix(".yml") for name in names if name.endswith(".yml"))
+
+
+def test_every_tenant_role_holds_its_own_schema_and_no_other(host):
+    """The grants as the catalog shows them: each tenant's role etl_<tenant> logs in without administrative
+    rights, owns tenant_<tenant>, may not create schemas, and has no use of another tenant's schema."""
+    tenants = _tenants(host)
+    assert tenants, "the live release has no tenant"
+    out = airflow_python(host, WAREHOUSE_CONNECT + (
+        f"tenants = {tenants!r}\n"
+        "cur = conn.cursor()\n"
+        "cur.execute('''select r.rolname, r.rolcanlogin, r.rolsuper or r.rolcreaterole or r.rolcreatedb,\n"
+        "    has_database_privilege(r.rolname, current_database(), 'CREATE'),\n"
+        "    (select pg_get_userbyid(nspowner) from pg_namespace where nspname = 'tenant_' || t.name),\n"
+        "    array(select o from unnest(%s::text[]) o where o <> t.name\n"
+        "          and has_schema_privilege(r.rolname, 'tenant_' || o, 'USAGE'))\n"
+        "  from unnest(%s::text[]) t(name) left join pg_roles r on r.rolname = 'etl_' || t.name\n"
+        "  order by t.name''', (tenants, tenants))\n"
+        "print(json.dumps(cur.fetchall()))"))
+    rows = __import__("json").loads(out.strip().splitlines()[-1])
+    assert [row[0] for row in rows] == [f"etl_{t}" for t in tenants], f"a tenant has no role: {rows}"
+    for role, login, admin, create_schemas, schema_owner, others in rows:
+        assert login and not admin and not create_schemas, (role, login, admin, create_schemas)
+        assert schema_owner == role, f"tenant_{role[4:]} is owned by {schema_owner}, not {role}"
+        assert others == [], f"{role} may use the schemas of {others}"
+
+
+def test_each_tenants_connection_reaches_only_its_own_tenant(host):
+    """Through each tenant's own connection, as its DAGs connect: its role, and `permission denied` on every
+    other tenant's schema (checked before any table is looked up, so it holds on a fresh environment too)."""
+    tenants = _tenants(host)
+    for tenant in tenants:
+        out = airflow_python(host, f"TENANT = {tenant!r}\n" + WAREHOUSE_CONNECT + (
+            f"others = {[t for t in tenants if t != tenant]!r}\n"
+            "cur = conn.cursor()\n"
+            "cur.execute('select current_user')\n"
+            "result = {'user': cur.fetchone()[0], 'others': {}}\n"
+            "conn.rollback()\n"
+            "for other in others:\n"
+            "    try:\n"
+            "        cur.execute('select 1 from tenant_' + other + '.etl_probe')\n"
+            "        result['others'][other] = 'read'\n"
+            "    except psycopg2.Error as exc:\n"
+            "        result['others'][other] = str(exc).strip().splitlines()[0]\n"
+            "    conn.rollback()\n"
+            "print(json.dumps(result))"))
+        result = __import__("json").loads(out.strip().splitlines()[-1])
+        assert result["user"] == f"etl_{tenant}", result
+        for other, answer in result["others"].items():
+            assert answer == f"permission denied for schema tenant_{other}", (tenant, other, answer)
