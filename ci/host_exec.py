@@ -60,7 +60,7 @@ def airflow_python(host: Host, code: str) -> str:
 
 
 def warehouse_query(host: Host, sql: str, params: tuple = ()) -> list[list]:
-    """Rows of one query in the warehouse, as the DAGs' etl role, from the Airflow host."""
+    """Rows of one query in the warehouse, as the platform's etl role, from the Airflow host."""
     code = (WAREHOUSE_CONNECT + "cur = conn.cursor()\n"
             f"cur.execute({sql!r}, {params!r})\n"
             "print(json.dumps(cur.fetchall(), default=str))\n")

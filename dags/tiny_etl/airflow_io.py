@@ -11,7 +11,6 @@ from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import Variable
 
 AWS_CONN_ID = "aws_default"
-WAREHOUSE_CONN_ID = "warehouse"
 
 
 class S3Storage:
@@ -34,9 +33,9 @@ class S3Storage:
         self.hook.load_bytes(data, key=key, bucket_name=self.bucket, replace=True)
 
 
-def warehouse_connection(conn_id: str = WAREHOUSE_CONN_ID):  # noqa: ANN201 - a psycopg2 connection
-    """A new psycopg2 connection to the warehouse (autocommit off), from Airflow connection `conn_id`
-    (a tenant's DAGs pass their tenant's `warehouse_conn_id`).
+def warehouse_connection(conn_id: str):  # noqa: ANN201 - a psycopg2 connection
+    """A new psycopg2 connection to the warehouse (autocommit off), from Airflow connection `conn_id`: a tenant's
+    DAGs pass their tenant's `warehouse_conn_id` (no default, so none connects as the platform by omission).
 
     psycopg2 explicitly: the loader streams with `copy_expert`; the hook may prefer psycopg 3.
     """

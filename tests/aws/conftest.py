@@ -24,6 +24,9 @@ from ci.paths import ROOT
 ENV = os.environ.get("TINY_AWS_ENV", "local")
 SECRET_NAMES = ["db_master_password", "airflow_fernet_key", "airflow_api_secret_key", "airflow_admin_password",
                 "airflow_db_password", "etl_db_password", "platform_ca_key"]
+# Each tenant file's warehouse password: tenants/<tenant>/etl_db_password under the environment's path.
+TENANTS = sorted(path.stem for path in (ROOT / "dags" / "tenants").glob("*.yml"))
+TENANT_SECRETS = {f"etl_{t}_db_password": f"tenants/{t}/etl_db_password" for t in TENANTS}
 
 
 @dataclass
@@ -64,8 +67,9 @@ class Provisioned:
     def read_secrets(self) -> dict[str, str]:
         ssm = self.client("ssm")
         path = f"/{self.variables.get('project', 'tiny-analytics')}/{self.env}"
-        return {n: ssm.get_parameter(Name=f"{path}/{n}", WithDecryption=True)["Parameter"]["Value"]
-                for n in SECRET_NAMES}
+        names = {n: n for n in SECRET_NAMES} | TENANT_SECRETS
+        return {n: ssm.get_parameter(Name=f"{path}/{where}", WithDecryption=True)["Parameter"]["Value"]
+                for n, where in names.items()}
 
 
 def run_stage(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ import json
 import subprocess
 
 import pytest
-from conftest import ENV, recaps, run_stage
+from conftest import ENV, TENANT_SECRETS, recaps, run_stage
 
 from ci.paths import ROOT
 
@@ -80,7 +80,10 @@ def test_outputs_name_what_configure_needs(live):
     assert set(out["buckets"]) == {"raw", "artifacts", "logs"}
     assert set(out["parameters"]) == {"db_master_password", "airflow_fernet_key", "airflow_api_secret_key",
                                       "airflow_admin_password", "airflow_db_password", "etl_db_password",
-                                      "platform_ca_key", "platform_ca_cert"}
+                                      "platform_ca_key", "platform_ca_cert", *TENANT_SECRETS}
+    path = f"/{live.variables.get('project', 'tiny-analytics')}/{live.env}"
+    assert {n: out["parameters"][n] for n in TENANT_SECRETS} == {n: f"{path}/{where}"
+                                                                 for n, where in TENANT_SECRETS.items()}
 
 
 def test_the_outputs_live_in_the_environment_not_only_in_a_workspace(live):

@@ -9,6 +9,9 @@ pytestmark = pytest.mark.skipif(ENV != "local", reason="the teardown check only 
 
 
 def test_teardown_removes_everything(live):
+    # the password of a tenant whose file is gone since: teardown finds it under the tenants' folder
+    live.client("ssm").put_parameter(Name="/tiny-analytics/local/tenants/departed/etl_db_password",
+                                     Value="departed-tenant-password", Type="SecureString")
     run = run_stage(["teardown", "--env", "local"], live.stage_env)
     live.torn_down = True
     assert run.returncode == 0, run.stdout[-4000:]

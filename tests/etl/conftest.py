@@ -25,6 +25,7 @@ from tiny_etl.access import converge_platform, converge_tenant
 from tiny_etl.tenant import valid_tenants
 
 BUCKET = "tiny-analytics-test-raw"
+MASTER = "tiny_admin"  # the role RDS creates the instance with (CREATEROLE, not a superuser)
 
 
 @dataclass
@@ -62,25 +63,34 @@ class Services:
         finally:
             conn.close()
 
-    def add_tenant(self, tenant: str) -> None:
-        """What configure does for a tenant file: the role etl_<tenant>, its access (sql/tenant.sql) and the
-        DAGs' connection `warehouse_<tenant>` as that role."""
-        conn = self.connect()
+    def add_tenant(self, tenant: str) -> bool:
+        """What configure does for a tenant file: the role etl_<tenant>, made by the master, its access
+        (sql/tenant.sql; returned: whether it changed anything) and the DAGs' connection `warehouse_<tenant>`."""
+        conn = self.connect(MASTER)
         try:
             with conn, conn.cursor() as cur:
-                cur.execute(f"CREATE ROLE etl_{tenant} LOGIN")
-            converge_tenant(conn, tenant)
+                cur.execute(f"CREATE ROLE etl_{tenant} LOGIN; GRANT etl_{tenant} TO {MASTER}")
+            changed = converge_tenant(conn, tenant)
         finally:
             conn.close()
         os.environ[f"AIRFLOW_CONN_WAREHOUSE_{tenant.upper()}"] = self.cluster.dsn_as(f"etl_{tenant}")
+        return changed
 
 
 def set_up_warehouse(services: Services) -> None:
-    """The shared tables and every tenant's role and access, from the same SQL files as rds_bootstrap."""
-    conn = services.connect()
+    """As on RDS: a master role that may create roles but is no superuser owns the database, which PUBLIC may not
+    enter; the platform's role `etl` owns the shared tables (sql/platform.sql); every tenant gets its role and
+    access from sql/tenant.sql, run by the master, as rds_bootstrap does."""
+    with services.connect() as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE ROLE {MASTER} LOGIN CREATEROLE; ALTER DATABASE warehouse OWNER TO {MASTER}; "
+                    "REVOKE CONNECT, TEMPORARY ON DATABASE warehouse FROM PUBLIC")
+    conn.close()
+    with services.connect(MASTER) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE ROLE etl LOGIN; GRANT etl TO {MASTER}; GRANT CONNECT ON DATABASE warehouse TO etl; "
+                    "CREATE SCHEMA etl AUTHORIZATION etl; CREATE SCHEMA analytics AUTHORIZATION etl")
+    conn.close()
+    conn = services.connect("etl")
     try:
-        with conn, conn.cursor() as cur:
-            cur.execute("CREATE SCHEMA etl; CREATE SCHEMA analytics")
         converge_platform(conn)
     finally:
         conn.close()

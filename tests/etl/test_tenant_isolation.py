@@ -9,11 +9,12 @@ import datetime as dt
 
 import psycopg2
 import pytest
+from conftest import MASTER
 
 from ci.paths import DAGS
 from ci.sample_data import acme_orders_csv
 from tiny_etl.access import converge_platform, converge_tenant
-from tiny_etl.load import partition_name, replace_day, table_ddl
+from tiny_etl.load import partition_name, record_run, replace_day, table_ddl
 from tiny_etl.tenant import load_tenant
 from tiny_etl.transform import transform
 from tiny_etl.validate import validate
@@ -39,7 +40,8 @@ def _run_record(tenant: str, run_id: str) -> tuple:
 
 @pytest.fixture(scope="module")
 def both_tenants_loaded(services):
-    """A day in each tenant's table and a record of each tenant's run, written by the superuser."""
+    """acme's day loaded by its role; a globex table, and a run record and daily total of each tenant, written
+    by the superuser."""
     conn = services.connect(ACME.warehouse_role)
     try:
         replace_day(conn, ACME, SOURCE, DAY, _rows())
@@ -97,10 +99,39 @@ def test_a_tenant_role_sees_and_writes_only_its_own_rows_of_the_shared_tables(bo
     assert services.query("SELECT count(*) FROM analytics.daily_totals WHERE tenant = 'globex'") == [(1,)]
 
 
-def test_the_access_sql_converges(services):
-    conn = services.connect()
+def test_a_retried_task_replaces_its_run_record_as_the_tenants_role(services):
+    """record_run's INSERT ... ON CONFLICT DO UPDATE under row-level security: the retry's record wins."""
+    run = {"run_id": "retried", "tenant": "acme", "source": "orders", "ds": DAY, "rows_in": 3, "rows_loaded": 0,
+           "rows_quarantined": 0, "files_rejected": 0, "status": "failed", "detail": "first try"}
+    conn = services.connect("etl_acme")
     try:
-        assert converge_platform(conn) is False
+        record_run(conn, run)
+        record_run(conn, {**run, "rows_loaded": 3, "status": "ok", "detail": None})
+    finally:
+        conn.close()
+    assert services.query("SELECT rows_loaded, status FROM etl.etl_runs WHERE run_id = 'retried'") == [(3, "ok")]
+
+
+def test_the_access_sql_converges(services):
+    owner = services.connect("etl")
+    try:
+        assert converge_platform(owner) is False
+        with owner, owner.cursor() as cur:  # a policy loosened by hand, and one added beside it
+            cur.execute("ALTER POLICY own_tenant_rows ON analytics.daily_totals USING (true); "
+                        "CREATE POLICY everyone ON etl.etl_runs USING (true)")
+        assert converge_platform(owner) is True
+        assert converge_platform(owner) is False
+        with owner, owner.cursor() as cur:
+            cur.execute("SELECT n.nspname || '.' || c.relname, polname, pg_get_expr(polqual, polrelid) FROM pg_policy "
+                        "JOIN pg_class c ON c.oid = polrelid JOIN pg_namespace n ON n.oid = c.relnamespace ORDER BY 1")
+            policies = cur.fetchall()
+    finally:
+        owner.close()
+    assert [(table, name) for table, name, _ in policies] == [("analytics.daily_totals", "own_tenant_rows"),
+                                                              ("etl.etl_runs", "own_tenant_rows")]
+    assert all("current_user" in rule.lower() for _, _, rule in policies), policies
+    conn = services.connect(MASTER)
+    try:
         assert converge_tenant(conn, "acme") is False
         with conn, conn.cursor() as cur:
             cur.execute("REVOKE INSERT ON etl.etl_runs FROM etl_acme")
@@ -117,18 +148,18 @@ def test_the_access_sql_converges(services):
 
 def test_a_schema_of_the_shared_role_moves_to_the_tenants_role_with_its_tables(services):
     """What an earlier release left: tenant_<t>, its table and a day's partition owned by the one shared `etl`
-    role. After the move the tenant's role owns them all and replaces that day as a load does."""
+    role. The master (no superuser) moves them all to the tenant's role, which then replaces that day as a load
+    does, and gains no right to create schemas on the way."""
     moved = dataclasses.replace(ACME, tenant="moved")
-    with services.connect() as conn, conn.cursor() as cur:
-        cur.execute("CREATE ROLE etl; CREATE ROLE etl_moved LOGIN; CREATE SCHEMA tenant_moved AUTHORIZATION etl; "
-                    "SET ROLE etl")
+    with services.connect(MASTER) as conn, conn.cursor() as cur:
+        cur.execute("CREATE SCHEMA tenant_moved AUTHORIZATION etl; SET ROLE etl")
         cur.execute(table_ddl(moved, SOURCE))
         cur.execute(f"CREATE TABLE tenant_moved.{partition_name(SOURCE, DAY)} PARTITION OF tenant_moved.orders "
                     f"FOR VALUES IN ('{DAY}')")
     conn.close()
-    conn = services.connect()
+    assert services.add_tenant("moved") is True
+    conn = services.connect(MASTER)
     try:
-        assert converge_tenant(conn, "moved") is True
         assert converge_tenant(conn, "moved") is False
     finally:
         conn.close()

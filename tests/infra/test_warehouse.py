@@ -1,8 +1,16 @@
-"""The warehouse seen from the Airflow host, through the DAGs' own `warehouse` connection."""
+"""The warehouse seen from the Airflow host: through the platform's `warehouse` connection (role etl) and each
+tenant's own `warehouse_<tenant>` (role etl_<tenant>), as the services' environment gives them."""
 
 from __future__ import annotations
 
 from hostlib import AIRFLOW_HOME, WAREHOUSE_CONNECT, airflow_python
+
+
+def _tenants(host) -> list[str]:
+    """The tenants of the live release (one file each in its dags/tenants/)."""
+    with host.sudo():  # AIRFLOW_HOME is closed to other users
+        names = host.check_output(f"ls {AIRFLOW_HOME}/current/dags/tenants").split()
+    return sorted(name.removesuffix(".yml") for name in names if name.endswith(".yml"))
 
 
 def test_warehouse_reachable_as_etl_role_not_superuser(host):
@@ -25,26 +33,28 @@ def test_etl_role_cannot_reach_airflow_metadata(host):
     assert "refused" in out and "permission denied for database" in out, out
 
 
-def _server_of_the_warehouse_connection(host) -> dict:
-    """The warehouse connection's host, port and TLS settings, as the services' environment gives them."""
+def _server_of_the_warehouse_connection(host, conn_id: str = "warehouse") -> dict:
+    """A warehouse connection's host, port and TLS settings, as the services' environment gives them."""
     out = airflow_python(host, (
         "import json, os\n"
         "from airflow.models.connection import Connection\n"
-        "c = Connection.from_json(os.environ['AIRFLOW_CONN_WAREHOUSE'], conn_id='warehouse')\n"
+        f"c = Connection.from_json(os.environ['AIRFLOW_CONN_{conn_id.upper()}'], conn_id={conn_id!r})\n"
         "print(json.dumps({'host': c.host, 'port': c.port or 5432, **c.extra_dejson}))"))
     return __import__("json").loads(out.strip().splitlines()[-1])
 
 
 def test_warehouse_connection_verifies_the_server(host):
-    """TLS verified, not only required: the DAGs' connection runs with sslmode=verify-full against a CA file."""
-    server = _server_of_the_warehouse_connection(host)
-    assert server.get("sslmode") == "verify-full", server
-    assert host.file(server["sslrootcert"]).is_file
-    # the DAGs' own function, from the live release, seen from the server's side
+    """TLS verified, not only required: the DAGs' connections run with sslmode=verify-full against a CA file."""
+    conn_ids = ["warehouse"] + [f"warehouse_{t}" for t in _tenants(host)]
+    for conn_id in conn_ids:
+        server = _server_of_the_warehouse_connection(host, conn_id)
+        assert server.get("sslmode") == "verify-full", (conn_id, server)
+        assert host.file(server["sslrootcert"]).is_file
+    # the DAGs' own function, from the live release, with a tenant's connection, seen from the server's side
     out = airflow_python(host, (
         f"import json, sys; sys.path.insert(0, '{AIRFLOW_HOME}/current/dags')\n"
         "from tiny_etl.airflow_io import warehouse_connection\n"
-        "conn = warehouse_connection()\n"
+        f"conn = warehouse_connection({conn_ids[-1]!r})\n"
         "cur = conn.cursor()\n"
         "cur.execute('select a.application_name, s.ssl, s.version from pg_stat_ssl s join pg_stat_activity a '\n"
         "            'using (pid) where pid = pg_backend_pid()')\n"
@@ -83,16 +93,10 @@ def test_database_certificate_is_issued_for_the_address_dialled(host):
     assert bad.rc != 0 and "verify" in (bad.stdout + bad.stderr).lower(), bad.stdout + bad.stderr
 
 
-def _tenants(host) -> list[str]:
-    """The tenants of the live release (one file each in its dags/tenants/)."""
-    with host.sudo():  # AIRFLOW_HOME is closed to other users
-        names = host.check_output(f"ls {AIRFLOW_HOME}/current/dags/tenants").split()
-    return sorted(name.removesuffix(".yml") for name in names if name.endswith(".yml"))
-
-
 def test_every_tenant_role_holds_its_own_schema_and_no_other(host):
     """The grants as the catalog shows them: each tenant's role etl_<tenant> logs in without administrative
-    rights, owns tenant_<tenant>, may not create schemas, and has no use of another tenant's schema."""
+    rights, owns tenant_<tenant>, may not create schemas, and has no use of another tenant's schema; the
+    platform's role `etl` may neither create schemas nor use any tenant's."""
     tenants = _tenants(host)
     assert tenants, "the live release has no tenant"
     out = airflow_python(host, WAREHOUSE_CONNECT + (
@@ -105,8 +109,13 @@ def test_every_tenant_role_holds_its_own_schema_and_no_other(host):
         "          and has_schema_privilege(r.rolname, 'tenant_' || o, 'USAGE'))\n"
         "  from unnest(%s::text[]) t(name) left join pg_roles r on r.rolname = 'etl_' || t.name\n"
         "  order by t.name''', (tenants, tenants))\n"
-        "print(json.dumps(cur.fetchall()))"))
-    rows = __import__("json").loads(out.strip().splitlines()[-1])
+        "rows = cur.fetchall()\n"
+        "cur.execute('select has_database_privilege(current_user, current_database(), %s), '\n"
+        "            'array(select o from unnest(%s::text[]) o where has_schema_privilege(\\'tenant_\\' || o, %s))',\n"
+        "            ('CREATE', tenants, 'USAGE'))\n"
+        "print(json.dumps([rows, cur.fetchone()]))"))
+    rows, platform_role = __import__("json").loads(out.strip().splitlines()[-1])
+    assert platform_role == [False, []], f"the platform's role may create schemas or use {platform_role[1]}"
     assert [row[0] for row in rows] == [f"etl_{t}" for t in tenants], f"a tenant has no role: {rows}"
     for role, login, admin, create_schemas, schema_owner, others in rows:
         assert login and not admin and not create_schemas, (role, login, admin, create_schemas)
@@ -115,8 +124,10 @@ def test_every_tenant_role_holds_its_own_schema_and_no_other(host):
 
 
 def test_each_tenants_connection_reaches_only_its_own_tenant(host):
-    """Through each tenant's own connection, as its DAGs connect: its role, and `permission denied` on every
-    other tenant's schema (checked before any table is looked up, so it holds on a fresh environment too)."""
+    """Through each tenant's own connection, as its DAGs connect: its role; only its own rows of the shared
+    tables; `permission denied` on every other tenant's schema (checked before any table is looked up, so it
+    holds on a fresh environment too); a row forged for another tenant refused by row-level security (rolled
+    back, so nothing is written even where it is not)."""
     tenants = _tenants(host)
     for tenant in tenants:
         out = airflow_python(host, f"TENANT = {tenant!r}\n" + WAREHOUSE_CONNECT + (
@@ -125,15 +136,24 @@ def test_each_tenants_connection_reaches_only_its_own_tenant(host):
             "cur.execute('select current_user')\n"
             "result = {'user': cur.fetchone()[0], 'others': {}}\n"
             "conn.rollback()\n"
+            "cur.execute('select distinct tenant from etl.etl_runs union select tenant from analytics.daily_totals')\n"
+            "result['rows_of'] = sorted(row[0] for row in cur.fetchall())\n"
+            "conn.rollback()\n"
             "for other in others:\n"
-            "    try:\n"
-            "        cur.execute('select 1 from tenant_' + other + '.etl_probe')\n"
-            "        result['others'][other] = 'read'\n"
-            "    except psycopg2.Error as exc:\n"
-            "        result['others'][other] = str(exc).strip().splitlines()[0]\n"
-            "    conn.rollback()\n"
+            "    answers = []\n"
+            "    for sql in ('select 1 from tenant_' + other + '.etl_probe',\n"
+            "                \"insert into analytics.daily_totals values (%s, 'probe', '1970-01-01', 0, 0)\"):\n"
+            "        try:\n"
+            "            cur.execute(sql, (other,))\n"
+            "            answers.append('done')\n"
+            "        except psycopg2.Error as exc:\n"
+            "            answers.append(str(exc).strip().splitlines()[0])\n"
+            "        conn.rollback()  # nothing written either way\n"
+            "    result['others'][other] = answers\n"
             "print(json.dumps(result))"))
         result = __import__("json").loads(out.strip().splitlines()[-1])
         assert result["user"] == f"etl_{tenant}", result
-        for other, answer in result["others"].items():
-            assert answer == f"permission denied for schema tenant_{other}", (tenant, other, answer)
+        assert set(result["rows_of"]) <= {tenant}, f"etl_{tenant} sees rows of {result['rows_of']}"
+        for other, (read, forged) in result["others"].items():
+            assert read == f"permission denied for schema tenant_{other}", (tenant, other, read)
+            assert "row-level security" in forged, (tenant, other, forged)

@@ -20,20 +20,20 @@ def connected(monkeypatch) -> dict:
 
 
 def test_verify_full_and_its_ca_reach_libpq(monkeypatch, connected):
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps({
-        "conn_type": "postgres", "host": "db.example", "port": 5432, "schema": "warehouse", "login": "etl",
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_ACME", json.dumps({
+        "conn_type": "postgres", "host": "db.example", "port": 5432, "schema": "warehouse", "login": "etl_acme",
         "password": "x", "extra": {"sslmode": "verify-full", "sslrootcert": "/etc/ssl/tiny-analytics/db-ca.pem"}}))
-    airflow_io.warehouse_connection()
+    airflow_io.warehouse_connection("warehouse_acme")
     assert connected["sslmode"] == "verify-full"
     assert connected["sslrootcert"] == "/etc/ssl/tiny-analytics/db-ca.pem"
-    assert connected["host"] == "db.example" and connected["user"] == "etl"
+    assert connected["host"] == "db.example" and connected["user"] == "etl_acme"
 
 
 def test_extras_that_are_not_tls_settings_stay_out(monkeypatch, connected):
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps({
         "conn_type": "postgres", "host": "db.example", "login": "etl", "password": "x",
         "extra": {"cursor": "dictcursor", "sslmode": "require"}}))
-    airflow_io.warehouse_connection()
+    airflow_io.warehouse_connection("warehouse")
     assert connected["sslmode"] == "require" and "cursor" not in connected and "sslrootcert" not in connected
 
 

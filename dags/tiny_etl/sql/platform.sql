@@ -4,10 +4,15 @@
 -- place, and ends with one row: whether it changed anything.
 --
 -- Tenants share these tables under row-level security: a tenant's role (etl_<tenant>) sees and writes only the
--- rows whose `tenant` is its own; the owner, not subject to the policy, sees every row.
+-- rows whose `tenant` is its own; the owner, not subject to the policy, sees every row. The policy is checked by
+-- what it says, not only by its name: one that was altered is made again, and any other permissive policy (which
+-- PostgreSQL would OR with it, widening access) is dropped.
 DO $$
 DECLARE
     shared text;
+    rule constant text := '(''etl_'' || tenant = current_user)';
+    expected record;
+    actual record;
 BEGIN
     PERFORM set_config('tiny.changed', 'false', true);
     IF to_regclass('etl.etl_runs') IS NULL THEN
@@ -33,11 +38,30 @@ BEGIN
             EXECUTE 'ALTER TABLE ' || shared || ' ENABLE ROW LEVEL SECURITY';
             PERFORM set_config('tiny.changed', 'true', true);
         END IF;
-        IF NOT EXISTS (SELECT FROM pg_policy WHERE polrelid = shared::regclass AND polname = 'own_tenant_rows') THEN
-            EXECUTE 'CREATE POLICY own_tenant_rows ON ' || shared
-                || ' USING (''etl_'' || tenant = current_user) WITH CHECK (''etl_'' || tenant = current_user)';
+        -- The policy as PostgreSQL stores it: made in a subtransaction that is then undone (the variable keeps
+        -- what was read), so the comparison holds for however the server prints expressions.
+        BEGIN
+            EXECUTE 'CREATE POLICY tiny_expected ON ' || shared || ' USING ' || rule || ' WITH CHECK ' || rule;
+            SELECT polcmd, polpermissive, polroles, pg_get_expr(polqual, polrelid) AS qual,
+                   pg_get_expr(polwithcheck, polrelid) AS checked
+              INTO expected FROM pg_policy WHERE polrelid = shared::regclass AND polname = 'tiny_expected';
+            RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'undo';
+        EXCEPTION WHEN raise_exception THEN
+            NULL;
+        END;
+        SELECT polcmd, polpermissive, polroles, pg_get_expr(polqual, polrelid) AS qual,
+               pg_get_expr(polwithcheck, polrelid) AS checked
+          INTO actual FROM pg_policy WHERE polrelid = shared::regclass AND polname = 'own_tenant_rows';
+        IF actual IS DISTINCT FROM expected THEN
+            EXECUTE 'DROP POLICY IF EXISTS own_tenant_rows ON ' || shared;
+            EXECUTE 'CREATE POLICY own_tenant_rows ON ' || shared || ' USING ' || rule || ' WITH CHECK ' || rule;
             PERFORM set_config('tiny.changed', 'true', true);
         END IF;
+        FOR actual IN SELECT polname FROM pg_policy
+                     WHERE polrelid = shared::regclass AND polpermissive AND polname <> 'own_tenant_rows' LOOP
+            EXECUTE 'DROP POLICY ' || quote_ident(actual.polname) || ' ON ' || shared;
+            PERFORM set_config('tiny.changed', 'true', true);
+        END LOOP;
     END LOOP;
 END
 $$;

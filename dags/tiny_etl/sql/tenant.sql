@@ -1,8 +1,9 @@
 -- One tenant's access to the warehouse, converged: its role etl_<tenant> owns its schema tenant_<tenant> and
 -- everything in it, connects to the warehouse, and may read and write its own rows of the platform's shared
--- tables (platform.sql: row-level security) and nothing else: no other tenant's schema, no new schemas.
--- Run by the master user, a member of the platform's `etl` role and of the tenant's role, which must exist
--- (rds_bootstrap creates it with its password). The tenant id is bound as the one parameter (psycopg2 named
+-- tables (platform.sql: row-level security). It grants nothing more (no other tenant's schema, no new schemas)
+-- and revokes nothing granted by hand: `make verify` checks the grants that isolate the tenants.
+-- Run by the master user, owner of the database and acting for the platform's `etl` role and for the tenant's
+-- role, which must exist (rds_bootstrap creates it with its password). The tenant id is bound as the one parameter (psycopg2 named
 -- style, so this file holds no other percent sign). Ends with one row: whether it changed anything.
 DO $$
 DECLARE
@@ -30,11 +31,9 @@ BEGIN
         EXECUTE 'CREATE SCHEMA ' || own_schema || ' AUTHORIZATION ' || owner_role;
         PERFORM set_config('tiny.changed', 'true', true);
     ELSIF (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = own_schema) <> owner_role THEN
-        -- A schema an earlier release created for the shared `etl` role: PostgreSQL moves a schema only to a
-        -- role that may create schemas in the database, so the tenant's role holds that right for the move only.
-        EXECUTE 'GRANT CREATE ON DATABASE ' || database || ' TO ' || owner_role;
+        -- A schema an earlier release created for the shared `etl` role (the runner owns the database and acts
+        -- for both roles, which is what moving a schema takes).
         EXECUTE 'ALTER SCHEMA ' || own_schema || ' OWNER TO ' || owner_role;
-        EXECUTE 'REVOKE CREATE ON DATABASE ' || database || ' FROM ' || owner_role;
         PERFORM set_config('tiny.changed', 'true', true);
     END IF;
     -- Tables and partitions the shared role loaded before: the tenant's role swaps partitions, so it owns them.
