@@ -11,6 +11,7 @@ from pathlib import Path
 SQL = Path(__file__).with_name("sql")
 PLATFORM_SQL = SQL / "platform.sql"
 TENANT_SQL = SQL / "tenant.sql"
+RETIRED_TENANTS_SQL = SQL / "retired_tenants.sql"
 
 
 def _converge(conn, sql: str, params: dict | None = None) -> bool:  # noqa: ANN001 - a psycopg2 connection
@@ -29,3 +30,8 @@ def converge_tenant(conn, tenant: str) -> bool:  # noqa: ANN001
     """Give the existing role etl_<tenant> its schema and its rows of the shared tables, and nothing else;
     True if anything changed."""
     return _converge(conn, TENANT_SQL.read_text(encoding="utf-8"), {"tenant": tenant})
+
+
+def retire_tenants(conn, tenants: list[str]) -> bool:  # noqa: ANN001
+    """Take LOGIN from the role of every tenant not in `tenants` (its data stays); True if any lost it."""
+    return _converge(conn, RETIRED_TENANTS_SQL.read_text(encoding="utf-8"), {"tenants": ",".join(tenants)})

@@ -13,7 +13,7 @@ from conftest import MASTER
 
 from ci.paths import DAGS
 from ci.sample_data import acme_orders_csv
-from tiny_etl.access import converge_platform, converge_tenant
+from tiny_etl.access import converge_platform, converge_tenant, retire_tenants
 from tiny_etl.load import partition_name, record_run, replace_day, table_ddl
 from tiny_etl.tenant import load_tenant
 from tiny_etl.transform import transform
@@ -173,3 +173,24 @@ def test_a_schema_of_the_shared_role_moves_to_the_tenants_role_with_its_tables(s
         assert replace_day(conn, moved, SOURCE, DAY, _rows()) == 20
     finally:
         conn.close()
+
+
+def test_a_tenant_whose_file_is_gone_can_no_longer_log_in_and_its_data_stays(services):
+    assert services.add_tenant("departed") is True
+    with services.connect("etl_departed") as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE tenant_departed.kept (id int); INSERT INTO tenant_departed.kept VALUES (7)")
+    conn.close()
+    staying = [row[0] for row in services.query("SELECT substr(rolname, 5) FROM pg_roles WHERE rolname ~ '^etl_' "
+                                                "AND rolname <> 'etl_departed'")]
+    conn = services.connect(MASTER)
+    try:
+        assert retire_tenants(conn, staying) is True
+        assert retire_tenants(conn, staying) is False
+    finally:
+        conn.close()
+    with pytest.raises(psycopg2.OperationalError, match="not permitted to log in"):
+        services.connect("etl_departed")
+    assert services.query("SELECT id FROM tenant_departed.kept") == [(7,)]
+    assert services.query("SELECT rolname FROM pg_roles WHERE rolname ~ '^etl' AND NOT rolcanlogin") == [
+        ("etl_departed",)], "only the departed tenant's role is touched"
+    assert services.query("SELECT current_user", role="etl_acme") == [("etl_acme",)]

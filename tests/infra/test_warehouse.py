@@ -95,8 +95,9 @@ def test_database_certificate_is_issued_for_the_address_dialled(host):
 
 def test_every_tenant_role_holds_its_own_schema_and_no_other(host):
     """The grants as the catalog shows them: each tenant's role etl_<tenant> logs in without administrative
-    rights, owns tenant_<tenant>, may not create schemas, and has no use of another tenant's schema; the
-    platform's role `etl` may neither create schemas nor use any tenant's."""
+    rights, owns tenant_<tenant>, may not create schemas, and has no use of another tenant's schema; the role
+    of a tenant whose file is gone cannot log in; the platform's role `etl` may neither create schemas nor use
+    any tenant's."""
     tenants = _tenants(host)
     assert tenants, "the live release has no tenant"
     out = airflow_python(host, WAREHOUSE_CONNECT + (
@@ -113,9 +114,14 @@ def test_every_tenant_role_holds_its_own_schema_and_no_other(host):
         "cur.execute('select has_database_privilege(current_user, current_database(), %s), '\n"
         "            'array(select o from unnest(%s::text[]) o where has_schema_privilege(\\'tenant_\\' || o, %s))',\n"
         "            ('CREATE', tenants, 'USAGE'))\n"
-        "print(json.dumps([rows, cur.fetchone()]))"))
-    rows, platform_role = __import__("json").loads(out.strip().splitlines()[-1])
+        "platform_role = cur.fetchone()\n"
+        "cur.execute('select r.rolname from pg_roles r join pg_namespace n on n.nspowner = r.oid '\n"
+        "            'and n.nspname = \\'tenant_\\' || substr(r.rolname, 5) where r.rolcanlogin '\n"
+        "            'and not substr(r.rolname, 5) = any(%s::text[])', (tenants,))\n"
+        "print(json.dumps([rows, platform_role, [row[0] for row in cur.fetchall()]]))"))
+    rows, platform_role, departed = __import__("json").loads(out.strip().splitlines()[-1])
     assert platform_role == [False, []], f"the platform's role may create schemas or use {platform_role[1]}"
+    assert departed == [], f"roles of tenants no longer in the release can still log in: {departed}"
     assert [row[0] for row in rows] == [f"etl_{t}" for t in tenants], f"a tenant has no role: {rows}"
     for role, login, admin, create_schemas, schema_owner, others in rows:
         assert login and not admin and not create_schemas, (role, login, admin, create_schemas)

@@ -10,10 +10,11 @@ import re
 import pytest
 
 from ci.paths import ROOT
-from tiny_etl.access import PLATFORM_SQL, TENANT_SQL
+from tiny_etl.access import PLATFORM_SQL, RETIRED_TENANTS_SQL, TENANT_SQL
 
 ACT_FOR_SQL = ROOT / "ansible" / "roles" / "rds_bootstrap" / "files" / "act_for_roles.sql"
-PLACEHOLDERS = {PLATFORM_SQL: set(), TENANT_SQL: {"%(tenant)s"}, ACT_FOR_SQL: {"%(roles)s"}}
+PLACEHOLDERS = {PLATFORM_SQL: set(), TENANT_SQL: {"%(tenant)s"}, RETIRED_TENANTS_SQL: {"%(tenants)s"},
+                ACT_FOR_SQL: {"%(roles)s"}}
 
 
 @pytest.mark.parametrize("path", list(PLACEHOLDERS), ids=lambda p: p.name)
@@ -31,7 +32,8 @@ def test_each_file_ends_with_the_changed_row(path):
 
 def test_the_tenant_id_rule_is_one_rule():
     """tiny_etl.tenant checks a tenant file's id; provision checks the ids it makes secrets for; tenant.sql checks
-    the id it builds role and schema names from. All three accept exactly the same ids."""
+    the id it builds role and schema names from; retired_tenants.sql knows tenant roles by it. All accept exactly
+    the same ids."""
     import yaml
 
     from tiny_etl.tenant import IDENTIFIER
@@ -39,3 +41,5 @@ def test_the_tenant_id_rule_is_one_rule():
     in_sql = re.search(r"tenant !~ '([^']+)'", TENANT_SQL.read_text(encoding="utf-8")).group(1)
     variables = yaml.safe_load((ROOT / "ansible" / "roles" / "aws_platform" / "vars" / "main.yml").read_text())
     assert in_sql == variables["aws_platform_tenant_id_regex"] == IDENTIFIER.pattern
+    role_rule = re.search(r"rolname ~ '([^']+)'", RETIRED_TENANTS_SQL.read_text(encoding="utf-8")).group(1)
+    assert role_rule == "^etl_" + IDENTIFIER.pattern.removeprefix("^")
