@@ -1,7 +1,8 @@
 """The warehouse's shared tables and each tenant's access to it, converged from the SQL files in sql/.
 
 rds_bootstrap runs the same files on every environment (as the owner `etl` for platform.sql, as the master user
-for tenant.sql); the ETL tests run them here. Each file ends with one row saying whether it changed anything.
+for tenant.sql and retired_tenants.sql); the ETL tests run them here. Each file ends with one row saying whether
+it changed anything.
 """
 
 from __future__ import annotations
