@@ -27,7 +27,7 @@ from moto.core.responses import ActionResult
 from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend, Zone
 from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.responses.instances import InstanceResponse
-from moto.iam.access_control import IAMRequestBase, PermissionResult
+from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, IAMRequestBase, PermissionResult
 from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.rds.models import DBInstance
@@ -38,7 +38,7 @@ from moto.s3.responses import S3Response
 from moto.sts.models import sts_backends
 from werkzeug.serving import make_server
 
-from ci.localcloud import bucket_policy
+from ci.localcloud import policies
 from ci.localcloud.endpoint import ADMIN, DEPLOYER
 from ci.localcloud.policy_relaxation import for_moto
 
@@ -195,7 +195,7 @@ S3Response._bucket_response_post = _bucket_response_post
 # A bucket policy applies to every request on the bucket and its objects (S3 User Guide, How Amazon S3 authorizes a
 # request). moto consults it for object requests only, and with its trust-policy check: a condition that is not met
 # makes even a Deny statement deny, so a bucket refusing plain HTTP (`Bool aws:SecureTransport false`) refused HTTPS
-# too. Here every S3 request is decided against its bucket's policy by ci.localcloud.bucket_policy, for the exact
+# too. Here every S3 request is decided against its bucket's policy by ci.localcloud.policies, for the exact
 # action moto authorizes, with aws:SecureTransport from the connection it came on. A request the server did not
 # mark counts as plain HTTP (strict).
 _transport = threading.local()
@@ -213,7 +213,7 @@ def _get_permission(self: FakeBucket, action: str, resource: str) -> PermissionR
     # asks with the HTTP method's action (PUT: PutObject, even for PutObjectTagging) and answers a bare 403.
     if self.policy is None or getattr(_transport, "object_decided", False):
         return PermissionResult.NEUTRAL
-    return DECISIONS_AS_MOTO[bucket_policy.decide(json.loads(self.policy), action, resource, request_context())]
+    return DECISIONS_AS_MOTO[policies.decide(json.loads(self.policy), action, resource, request_context())]
 
 
 FakeBucket.get_permission = _get_permission
@@ -313,12 +313,53 @@ def _record(decision: dict) -> None:
             out.write(json.dumps(decision) + "\n")
 
 
+# --- Role sessions: their policies' conditions, and the trust policy's principal -------------------------------
+# A role session (the host's instance role, a tenant's role the host assumed) is decided here, not by moto:
+# - moto skips a condition whose operator it does not know (StringLike) and one whose key it is not given
+#   (s3:prefix), so a ListBucket allowed only under `raw/acme/*` listed every prefix. Here the request's keys
+#   are given (S3's s3:prefix and s3:delimiter, "Actions, resources, and condition keys for Amazon S3") and an
+#   Allow whose condition is not met does not apply;
+# - AssumeRole needs the caller's policies to allow it on the role, and the role's trust policy to name the
+#   caller: a role's ARN names its sessions ("AWS JSON policy elements: Principal", Role sessions). moto compared
+#   the session's ARN with the role's and refused every session.
+S3_REQUEST_KEYS = {"prefix": "s3:prefix", "delimiter": "s3:delimiter"}
+
+
+def _role_session_context(request: IAMRequestBase) -> dict[str, str]:
+    data = request._data if isinstance(request._data, dict) else {}
+    keys = {} if not request._action.startswith("s3:") else {
+        key: values[0] if isinstance(values, list) else values
+        for name, key in S3_REQUEST_KEYS.items() if (values := data.get(name)) not in (None, [])}
+    return {**request_context(), **keys}
+
+
+def _check_role_session(request: IAMRequestBase, resource: str) -> None:
+    key: AssumedRoleAccessKey = request._access_key
+    role = request.backend.get_role(key._owner_role_name)
+    context = _role_session_context(request)
+    held = [IAMPolicy(p)._policy_json for p in key.collect_policies()]
+    allowed = policies.decide(held, request._action, resource, context, callers=None) == "allow"
+    if allowed and request._action == "sts:AssumeRole":
+        try:
+            trust = json.loads(request.backend.get_role_by_arn(resource).assume_role_policy_document)
+        except Exception:  # noqa: BLE001 - no such role: AWS answers AccessDenied too
+            trust = {}
+        allowed = policies.decide(trust, request._action, resource, context,
+                                  callers=frozenset({key.arn, role.arn})) == "allow"
+    if not allowed:
+        request._raise_access_denied()
+
+
 def _check_and_record(self: IAMRequestBase, resource: str) -> None:
-    """moto's check, each decision appended to the decisions log (who, action, resource, allowed): what a run
-    needed, and what was denied. Bucket policies' denials are logged too, as who "bucket-policy"."""
+    """The check (moto's, or _check_role_session's for a role session), each decision appended to the decisions
+    log (who, action, resource, allowed): what a run needed, and what was denied. Bucket policies' denials are
+    logged too, as who "bucket-policy"."""
     allowed = False
     try:
-        _moto_check(self, resource)
+        if isinstance(self._access_key, AssumedRoleAccessKey) and self._action != "sts:GetCallerIdentity":
+            _check_role_session(self, resource)
+        else:
+            _moto_check(self, resource)
         allowed = True
     finally:
         _record({"who": self._access_key.arn.rsplit(":", 1)[-1], "action": self._action, "resource": resource,

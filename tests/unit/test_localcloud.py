@@ -174,6 +174,81 @@ def test_a_host_has_exactly_its_role_s_policies(shared):
         host.put_object(Bucket="tiny-other", Key="raw/a.csv", Body=b"a")
 
 
+def _tenant_role(state, host_role: str, name: str, bucket: str, tenant: str) -> str:
+    """A role the host may assume (trust policy naming the host's role, the host's policy allowing it) that
+    reaches only `tenant`'s prefix of `bucket`, as aws_platform writes it; its ARN."""
+    admin = _client(state, "iam", ADMIN)
+    account = _client(state, "sts", ADMIN).get_caller_identity()["Account"]
+    host_arn = f"arn:aws:iam::{account}:role/{host_role}"
+    arn = admin.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": host_arn}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    admin.put_role_policy(RoleName=name, PolicyName="prefix", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}",
+             "Condition": {"StringLike": {"s3:prefix": [f"raw/{tenant}/*"]}}},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/raw/{tenant}/*"}]}))
+    return arn
+
+
+def _assumed(state, sts, arn: str):
+    creds = sts.assume_role(RoleArn=arn, RoleSessionName="tenant")["Credentials"]
+    return _client(state, "s3", AWS_ACCESS_KEY_ID=creds["AccessKeyId"], AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+                   AWS_SESSION_TOKEN=creds["SessionToken"])
+
+
+def test_a_role_session_lists_only_the_prefixes_its_policy_names(shared):
+    """A ListBucket allowed under a condition on s3:prefix lists only those prefixes, and without a prefix
+    nothing ("Actions, resources, and condition keys for Amazon S3": ListBucket, s3:prefix; IAM User Guide,
+    Condition operators, StringLike). moto skipped the StringLike condition and listed every tenant's files."""
+    state = shared
+    host_role = "tiny-analytics-local-prod-airflow"  # a role the endpoint holds instance credentials of
+    _client(state, "iam", ADMIN).create_role(RoleName=host_role, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    _client(state, "s3", ADMIN).create_bucket(Bucket="prefixes-one")
+    for tenant in ("acme", "globex"):
+        _client(state, "s3", ADMIN).put_object(Bucket="prefixes-one", Key=f"raw/{tenant}/a.csv", Body=b"a")
+    acme = _tenant_role(state, host_role, "prefix-acme", "prefixes-one", "acme")
+    sts = _client(state, "sts", f"role/{host_role}")
+    with pytest.raises(ClientError, match="AccessDenied"):  # the host's own policies do not allow it yet
+        sts.assume_role(RoleArn=acme, RoleSessionName="tenant")
+    _client(state, "iam", ADMIN).put_role_policy(RoleName=host_role, PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": acme}]}))
+    s3 = _assumed(state, sts, acme)
+    listed = s3.list_objects_v2(Bucket="prefixes-one", Prefix="raw/acme/")
+    assert [o["Key"] for o in listed["Contents"]] == ["raw/acme/a.csv"]
+    assert s3.get_object(Bucket="prefixes-one", Key="raw/acme/a.csv")["Body"].read() == b"a"
+    for prefix in ("raw/globex/", "raw/", None):
+        with pytest.raises(ClientError, match="AccessDenied"):
+            s3.list_objects_v2(Bucket="prefixes-one", **({"Prefix": prefix} if prefix is not None else {}))
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.get_object(Bucket="prefixes-one", Key="raw/globex/a.csv")
+
+
+def test_only_the_principals_a_trust_policy_names_assume_the_role(shared):
+    """AssumeRole needs both the caller's policy and the role's trust policy, which names the caller (a role's
+    ARN names its sessions: IAM User Guide, "AWS JSON policy elements: Principal", Role sessions). moto compared
+    the session's own ARN with the role's and refused it; a role trusting another role must still refuse."""
+    state = shared
+    host_role = "tiny-analytics-local-airflow"
+    admin = _client(state, "iam", ADMIN)
+    if not any(r["RoleName"] == host_role for r in admin.list_roles()["Roles"]):
+        admin.create_role(RoleName=host_role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                           "Action": "sts:AssumeRole"}]}))
+    _client(state, "s3", ADMIN).create_bucket(Bucket="trusts-one")
+    mine = _tenant_role(state, host_role, "trust-mine", "trusts-one", "acme")
+    others = _tenant_role(state, "someone-else", "trust-others", "trusts-one", "acme")
+    admin.put_role_policy(RoleName=host_role, PolicyName="assume-trusts", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Resource": [mine, others]}]}))
+    sts = _client(state, "sts", f"role/{host_role}")
+    assert sts.assume_role(RoleArn=mine, RoleSessionName="tenant")["AssumedRoleUser"]["Arn"].endswith(
+        "assumed-role/trust-mine/tenant")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        sts.assume_role(RoleArn=others, RoleSessionName="tenant")
+
+
 def test_s3_requests_need_the_permission_aws_names(shared):
     """HeadBucket needs s3:ListBucket; PutBucketEncryption s3:PutEncryptionConfiguration; PutPublicAccessBlock
     s3:PutBucketPublicAccessBlock (S3 API reference, "Permissions" of each operation). moto asked for

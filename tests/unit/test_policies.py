@@ -1,4 +1,4 @@
-"""How the local cloud decides a request against a bucket policy (ci.localcloud.bucket_policy), as S3 does:
+"""How the local cloud decides a request against a bucket policy (ci.localcloud.policies), as S3 does:
 "an explicit deny in any policy overrides any allows", and a statement applies only when its conditions are met
 (IAM User Guide, Policy evaluation logic; Condition operators)."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ci.localcloud.bucket_policy import decide
+from ci.localcloud.policies import decide
 
 ARN = "arn:aws:s3:::tiny-analytics-local-raw-123456789012"
 TLS_ONLY = {"Version": "2012-10-17", "Statement": [

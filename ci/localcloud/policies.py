@@ -1,10 +1,11 @@
-"""How S3 decides a request against a bucket policy, for the local cloud (moto's own check is for trust policies).
+"""How AWS decides a request against a policy, for the local cloud: a bucket policy, a role's trust policy, or
+the policies a role holds (moto ignores the conditions of the last two, see ci.localcloud.moto_server).
 
 "An explicit deny in any policy overrides any allows" (IAM User Guide, Policy evaluation logic): the decision is
 "deny" when a Deny statement applies, "allow" when only Allow statements do, else "neutral". A statement applies
 when its action, resource, principal and every condition match. Where this evaluator cannot tell (a principal
-other than everyone, an operator it does not know, a key the request does not carry) it leans strict: a Deny
-applies and an Allow does not. No moto import: the unit tests load it alone.
+it does not know the caller to be, an operator it does not know, a key the request does not carry) it leans
+strict: a Deny applies and an Allow does not. No moto import: the unit tests load it alone.
 """
 
 from __future__ import annotations
@@ -53,7 +54,19 @@ def _condition_met(conditions: dict, context: dict[str, str], *, strict_when_unk
     return True
 
 
-def _applies(statement: dict, action: str, resource: str, context: dict[str, str]) -> bool:
+def _names_caller(principal: object, callers: frozenset[str] | None) -> bool:
+    """Whether a resource policy's Principal names the caller: everyone, or one of the caller's ARNs (a role's ARN
+    names its sessions too: IAM User Guide, "AWS JSON policy elements: Principal", Role sessions)."""
+    if callers is None:  # an identity's own policy: it applies to the identity holding it
+        return True
+    if principal == "*":
+        return True
+    listed = _listed(principal.get("AWS", [])) if isinstance(principal, dict) else []
+    return "*" in listed or bool(callers.intersection(listed))
+
+
+def _applies(statement: dict, action: str, resource: str, context: dict[str, str],
+             callers: frozenset[str] | None) -> bool:
     deny = statement.get("Effect") == "Deny"
     if "NotAction" in statement:
         action_ok = not _matches(statement["NotAction"], action, case_sensitive=False)
@@ -63,15 +76,19 @@ def _applies(statement: dict, action: str, resource: str, context: dict[str, str
         resource_ok = not _matches(statement["NotResource"], resource, case_sensitive=True)
     else:
         resource_ok = _matches(statement.get("Resource", []), resource, case_sensitive=True)
-    principal = statement.get("Principal")
-    everyone = principal == "*" or (isinstance(principal, dict) and _listed(principal.get("AWS", [])) == ["*"])
-    return (action_ok and resource_ok and (everyone or deny)
+    if callers is not None and "Resource" not in statement and "NotResource" not in statement:
+        resource_ok = True  # a trust policy: its resource is the role holding it
+    return (action_ok and resource_ok and (deny or _names_caller(statement.get("Principal"), callers))
             and _condition_met(statement.get("Condition", {}), context, strict_when_unknown=deny))
 
 
-def decide(policy: dict, action: str, resource: str, context: dict[str, str]) -> str:
-    """"deny", "allow" or "neutral" for `action` on `resource` with the request's condition keys."""
-    statements = [s for s in _listed(policy.get("Statement", [])) if _applies(s, action, resource, context)]
+def decide(policy: dict | list[dict], action: str, resource: str, context: dict[str, str],
+           callers: frozenset[str] | None = frozenset()) -> str:
+    """"deny", "allow" or "neutral" for `action` on `resource` with the request's condition keys, over one policy
+    or several (an identity's). `callers`: the caller's ARNs for a resource policy (empty: the caller is not
+    known, so only statements for everyone allow), None for the caller's own policies."""
+    statements = [s for p in _listed(policy) for s in _listed(p.get("Statement", []))
+                  if _applies(s, action, resource, context, callers)]
     if any(s.get("Effect") == "Deny" for s in statements):
         return "deny"
     return "allow" if statements else "neutral"
