@@ -28,6 +28,7 @@ from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBacken
 from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.responses.instances import InstanceResponse
 from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, IAMRequestBase, PermissionResult
+from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.rds.models import DBInstance
@@ -342,7 +343,7 @@ def _check_role_session(request: IAMRequestBase, resource: str) -> None:
     if allowed and request._action == "sts:AssumeRole":
         try:
             trust = json.loads(request.backend.get_role_by_arn(resource).assume_role_policy_document)
-        except Exception:  # noqa: BLE001 - no such role: AWS answers AccessDenied too
+        except NotFoundException:  # no such role: AWS answers AccessDenied too
             trust = {}
         allowed = policies.decide(trust, request._action, resource, context,
                                   callers=frozenset({key.arn, role.arn})) == "allow"
