@@ -36,14 +36,14 @@ def _source_tasks(tenant: Tenant, source: Source) -> None:
         from tiny_etl.airflow_io import S3Storage
         from tiny_etl.pipeline import validate_day
 
-        return validate_day(S3Storage(), tenant, source, dt.date.fromisoformat(ds))
+        return validate_day(S3Storage(tenant.aws_conn_id), tenant, source, dt.date.fromisoformat(ds))
 
     @task(task_id="transform")
     def transform(counts: dict, ds: str | None = None) -> dict:
         from tiny_etl.airflow_io import S3Storage
         from tiny_etl.pipeline import transform_day
 
-        return transform_day(S3Storage(), tenant, source, dt.date.fromisoformat(ds), counts)
+        return transform_day(S3Storage(tenant.aws_conn_id), tenant, source, dt.date.fromisoformat(ds), counts)
 
     @task(task_id="load", outlets=[source_asset(tenant, source)])
     def load(counts: dict, ds: str | None = None, outlet_events=None) -> dict:  # noqa: ANN001
@@ -52,7 +52,7 @@ def _source_tasks(tenant: Tenant, source: Source) -> None:
 
         conn = warehouse_connection(tenant.warehouse_conn_id)
         try:
-            counts = load_day(S3Storage(), conn, tenant, source, dt.date.fromisoformat(ds), counts)
+            counts = load_day(S3Storage(tenant.aws_conn_id), conn, tenant, source, dt.date.fromisoformat(ds), counts)
         finally:
             conn.close()
         outlet_events[source_asset(tenant, source)].extra = {"ds": ds, "rows_loaded": counts["rows_loaded"]}

@@ -1,7 +1,8 @@
 """Adapters from the ETL steps to Airflow's providers: S3 via the amazon provider's S3Hook, the warehouse
 via the postgres provider's PostgresHook. Connections come from the environment or the secrets backend
-(`aws_default`; each tenant's `warehouse_<tenant>`, as the tenant's own role; the platform's `warehouse`);
-the bucket name from the Variable `raw_bucket`. Imported inside tasks only.
+(each tenant's `aws_<tenant>` and `warehouse_<tenant>`, as the tenant's own IAM and database roles; the
+platform's `aws_default` and `warehouse`); the bucket name from the Variable `raw_bucket`. Imported inside tasks
+only.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.postgres.hooks.postgres import PostgresHook
 from airflow.sdk import Variable
 
-AWS_CONN_ID = "aws_default"
-
 
 class S3Storage:
-    """The raw bucket as a `tiny_etl.pipeline.Storage`."""
+    """The raw bucket as a `tiny_etl.pipeline.Storage`, through Airflow connection `conn_id`: a tenant's DAGs pass
+    their tenant's `aws_conn_id` (no default, so none reaches S3 as the platform by omission)."""
 
-    def __init__(self, bucket: str | None = None) -> None:
-        self.hook = S3Hook(aws_conn_id=AWS_CONN_ID)
+    def __init__(self, conn_id: str, bucket: str | None = None) -> None:
+        self.hook = S3Hook(aws_conn_id=conn_id)
         self.bucket = bucket or Variable.get("raw_bucket")
 
     def list_keys(self, prefix: str) -> list[str]:

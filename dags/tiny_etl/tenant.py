@@ -97,6 +97,12 @@ class Tenant:
         return f"warehouse_{self.tenant}"
 
     @property
+    def aws_conn_id(self) -> str:
+        """The Airflow connection of the tenant's DAGs to S3: it assumes the tenant's own IAM role, which reaches
+        only raw/, staging/ and quarantine/<tenant>/ of the raw bucket."""
+        return f"aws_{self.tenant}"
+
+    @property
     def start_datetime(self) -> dt.datetime:
         """start_date as the UTC midnight Airflow schedules from."""
         return dt.datetime.combine(self.start_date, dt.time(), tzinfo=dt.UTC)

@@ -194,3 +194,28 @@ def test_a_tenant_whose_file_is_gone_can_no_longer_log_in_and_its_data_stays(ser
     assert services.query("SELECT rolname FROM pg_roles WHERE rolname ~ '^etl' AND NOT rolcanlogin") == [
         ("etl_departed",)], "only the departed tenant's role is touched"
     assert services.query("SELECT current_user", role="etl_acme") == [("etl_acme",)]
+
+
+def test_a_tenant_s_connection_reaches_only_its_own_prefixes(services):
+    """`aws_acme` assumes acme's role (the policy provision gives it, on a local cloud enforcing IAM): it lists and
+    reads raw/acme/, writes staging/ and quarantine/acme/, and is denied globex's files, the bucket's root and
+    writing raw files."""
+    from botocore.exceptions import ClientError
+
+    from tiny_etl.airflow_io import S3Storage
+
+    for tenant in ("acme", "globex"):
+        services.put(f"raw/{tenant}/{DAY}/orders-isolation.csv", b"id\n1\n")
+    acme = S3Storage(ACME.aws_conn_id, bucket=services.bucket)
+    assert acme.list_keys(f"raw/acme/{DAY}/orders-isolation") == [f"raw/acme/{DAY}/orders-isolation.csv"]
+    assert acme.get(f"raw/acme/{DAY}/orders-isolation.csv") == b"id\n1\n"
+    acme.put(f"staging/acme/{DAY}/isolation.parquet", b"x")
+    acme.put(f"quarantine/acme/{DAY}/isolation.txt", b"x")
+    denied = [lambda: acme.list_keys("raw/globex/"), lambda: acme.list_keys("raw/"), lambda: acme.list_keys(""),
+              lambda: acme.get(f"raw/globex/{DAY}/orders-isolation.csv"),
+              lambda: acme.put(f"staging/globex/{DAY}/isolation.parquet", b"x"),
+              lambda: acme.put(f"raw/acme/{DAY}/forged.csv", b"x")]
+    for attempt in denied:
+        with pytest.raises(ClientError, match=r"AccessDenied|\(403\)"):
+            attempt()
+    assert services.keys("staging/globex/") == [] and f"raw/acme/{DAY}/forged.csv" not in services.keys("raw/acme/")
