@@ -59,6 +59,13 @@ def airflow_python(host: Host, code: str) -> str:
         return host.check_output("bash -c %s", script)
 
 
+def live_tenants(host: Host) -> list[str]:
+    """The tenants of the live release (one file each in its dags/tenants/)."""
+    with host.sudo():  # AIRFLOW_HOME is closed to other users
+        names = host.check_output(f"ls {AIRFLOW_HOME}/current/dags/tenants").split()
+    return sorted(name.removesuffix(".yml") for name in names if name.endswith(".yml"))
+
+
 def warehouse_query(host: Host, sql: str, params: tuple = ()) -> list[list]:
     """Rows of one query in the warehouse, as the platform's etl role, from the Airflow host."""
     code = (WAREHOUSE_CONNECT + "cur = conn.cursor()\n"

@@ -8,6 +8,7 @@ nothing is provisioned; the checks read what `make provision ENV=...` built, wit
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -101,6 +102,11 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Provisioned:
         result = Provisioned(ENV, variables, {}, session, endpoint_url=state.url, ca_bundle=state.ca_file,
                              plain_endpoint_url=state.plain_url, stage_env=stage_env, outputs_dir=str(outputs_dir),
                              admin_session=admin)
+        # A tenant whose file is gone since an earlier provision: its role must go (test_policy checks).
+        admin.client("iam", endpoint_url=state.url, verify=state.ca_file).create_role(
+            RoleName=f"tiny-analytics-{ENV}-tenant-departed", Path=f"/tiny-analytics-{ENV}/tenants/",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
         for _ in range(2):
             run = run_stage(["provision", "--env", "local", "-e", f"outputs_dir={outputs_dir}"], stage_env)
             result.runs.append(run)

@@ -11,6 +11,7 @@ import urllib.parse
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import TENANTS
 
 REQUIRED_TAGS = {"project", "env", "owner", "cost-center"}
 
@@ -151,27 +152,58 @@ def _partition(region: str) -> str:
     return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
 
 
-def test_instance_profile_allows_only_project_data(live, instance, prefix, provisioned):
+def _inline_policy(iam, role: str, name: str) -> dict:
+    doc = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    return json.loads(urllib.parse.unquote(doc)) if isinstance(doc, str) else doc
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_instance_profile_may_only_assume_the_data_roles(live, instance, prefix, provisioned):
+    """The host's own credentials reach no data: they may only assume the platform's and the current tenants'
+    roles (tests/infra/test_object_store.py shows what each role reaches from the host)."""
     assert instance["IamInstanceProfile"]["Arn"].endswith(f"/{prefix}-airflow")
-    profile = live.client("iam").get_instance_profile(InstanceProfileName=f"{prefix}-airflow")["InstanceProfile"]
-    assert [r["RoleName"] for r in profile["Roles"]] == [f"{prefix}-airflow"]
     iam = live.client("iam")
-    doc = iam.get_role_policy(RoleName=f"{prefix}-airflow", PolicyName="project-data-only")["PolicyDocument"]
-    if isinstance(doc, str):
-        doc = json.loads(urllib.parse.unquote(doc))
-    buckets = set(provisioned.outputs["buckets"].values()) if provisioned.outputs else None
-    for statement in doc["Statement"]:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        assert all(a != "*" and not a.endswith(":*") for a in actions)
-        # the host reads no secret store (site.yml renders its secrets): only S3
-        assert all(a.startswith("s3:") for a in actions), actions
-        for resource in resources:
-            assert "*" not in resource.split(":::")[-1].split("/")[0], resource
-            arn = f"arn:{_partition(live.variables['aws_region'])}:s3:::"
-            assert resource.startswith(arn), resource
-            if buckets:
-                assert resource.removeprefix(arn).split("/")[0] in buckets
+    profile = iam.get_instance_profile(InstanceProfileName=f"{prefix}-airflow")["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == [f"{prefix}-airflow"]
+    assert iam.list_role_policies(RoleName=f"{prefix}-airflow")["PolicyNames"] == ["assume-data-roles-only"]
+    doc = _inline_policy(iam, f"{prefix}-airflow", "assume-data-roles-only")
+    [statement] = doc["Statement"]
+    assert (statement["Effect"], _listed(statement["Action"])) == ("Allow", ["sts:AssumeRole"])
+    partition = _partition(live.variables["aws_region"])
+    account = live.client("sts").get_caller_identity()["Account"]
+    roles = f"arn:{partition}:iam::{account}:role"
+    assert sorted(_listed(statement["Resource"])) == sorted(
+        [f"{roles}/{prefix}-platform"] + [f"{roles}/{prefix}/tenants/{prefix}-tenant-{t}" for t in TENANTS])
+
+
+def test_each_tenant_role_reaches_only_its_prefixes(live, prefix, provisioned):
+    """One role per tenant file, under /<prefix>/tenants/, that only the host's role may assume; its policy names
+    only the tenant's prefixes of the raw bucket, for listing (s3:prefix) and for objects. On the local cloud a
+    departed tenant's role was there before provision (tests/aws/conftest.py): provision removed it."""
+    iam = live.client("iam")
+    found = iam.list_roles(PathPrefix=f"/{prefix}/tenants/")["Roles"]
+    assert sorted(r["RoleName"] for r in found) == sorted(f"{prefix}-tenant-{t}" for t in TENANTS)
+    account = live.client("sts").get_caller_identity()["Account"]
+    raw = f"arn:{_partition(live.variables['aws_region'])}:s3:::{prefix}-raw-{account}"
+    for role in found:
+        tenant = role["RoleName"].removeprefix(f"{prefix}-tenant-")
+        trust = role["AssumeRolePolicyDocument"]
+        trust = json.loads(urllib.parse.unquote(trust)) if isinstance(trust, str) else trust
+        assert [(s["Effect"], s["Principal"], s["Action"]) for s in trust["Statement"]] == [
+            ("Allow", {"AWS": role["Arn"].split(":role/")[0] + f":role/{prefix}-airflow"}, "sts:AssumeRole")]
+        assert_tagged(live, tags_of(iam.list_role_tags(RoleName=role["RoleName"])["Tags"]), role["RoleName"])
+        for statement in _inline_policy(iam, role["RoleName"], "tenant-data-only")["Statement"]:
+            assert statement["Effect"] == "Allow" and all(a.startswith("s3:") for a in _listed(statement["Action"]))
+            for resource in _listed(statement["Resource"]):
+                assert resource == raw or resource.startswith(f"{raw}/"), resource
+                key = resource.removeprefix(raw).removeprefix("/")
+                assert key == "" or re.fullmatch(rf"(raw|staging|quarantine)/{tenant}/\*", key), resource
+                if key == "":  # the bucket: listing, only under the tenant's own prefixes
+                    prefixes = statement["Condition"]["StringLike"]["s3:prefix"]
+                    assert sorted(prefixes) == sorted(f"{k}/{tenant}/*" for k in ("raw", "staging", "quarantine"))
 
 
 def test_database_encrypted_private_backed_up(live, database, groups):

@@ -12,6 +12,11 @@ def test_teardown_removes_everything(live):
     # the password of a tenant whose file is gone since: teardown finds it under the tenants' folder
     live.client("ssm").put_parameter(Name="/tiny-analytics/local/tenants/departed/etl_db_password",
                                      Value="departed-tenant-password", Type="SecureString")
+    # and its role (provision removes it; one made behind its back): teardown finds it under the tenants' path
+    live.admin_client("iam").create_role(
+        RoleName="tiny-analytics-local-tenant-gone", Path="/tiny-analytics-local/tenants/",
+        AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+                                 '"Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}')
     run = run_stage(["teardown", "--env", "local"], live.stage_env)
     live.torn_down = True
     assert run.returncode == 0, run.stdout[-4000:]

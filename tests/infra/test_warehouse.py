@@ -3,14 +3,7 @@ tenant's own `warehouse_<tenant>` (role etl_<tenant>), as the services' environm
 
 from __future__ import annotations
 
-from hostlib import AIRFLOW_HOME, WAREHOUSE_CONNECT, airflow_python
-
-
-def _tenants(host) -> list[str]:
-    """The tenants of the live release (one file each in its dags/tenants/)."""
-    with host.sudo():  # AIRFLOW_HOME is closed to other users
-        names = host.check_output(f"ls {AIRFLOW_HOME}/current/dags/tenants").split()
-    return sorted(name.removesuffix(".yml") for name in names if name.endswith(".yml"))
+from hostlib import AIRFLOW_HOME, WAREHOUSE_CONNECT, airflow_python, live_tenants
 
 
 def test_warehouse_reachable_as_etl_role_not_superuser(host):
@@ -45,7 +38,7 @@ def _server_of_the_warehouse_connection(host, conn_id: str = "warehouse") -> dic
 
 def test_warehouse_connection_verifies_the_server(host):
     """TLS verified, not only required: the DAGs' connections run with sslmode=verify-full against a CA file."""
-    conn_ids = ["warehouse"] + [f"warehouse_{t}" for t in _tenants(host)]
+    conn_ids = ["warehouse"] + [f"warehouse_{t}" for t in live_tenants(host)]
     for conn_id in conn_ids:
         server = _server_of_the_warehouse_connection(host, conn_id)
         assert server.get("sslmode") == "verify-full", (conn_id, server)
@@ -98,7 +91,7 @@ def test_every_tenant_role_holds_its_own_schema_and_no_other(host):
     rights, owns tenant_<tenant>, may not create schemas, and has no use of another tenant's schema; the role
     of a tenant whose file is gone cannot log in; the platform's role `etl` may neither create schemas nor use
     any tenant's."""
-    tenants = _tenants(host)
+    tenants = live_tenants(host)
     assert tenants, "the live release has no tenant"
     out = airflow_python(host, WAREHOUSE_CONNECT + (
         f"tenants = {tenants!r}\n"
@@ -134,7 +127,7 @@ def test_each_tenants_connection_reaches_only_its_own_tenant(host):
     tables; `permission denied` on every other tenant's schema (checked before any table is looked up, so it
     holds on a fresh environment too); a row forged for another tenant refused by row-level security (rolled
     back, so nothing is written even where it is not)."""
-    tenants = _tenants(host)
+    tenants = live_tenants(host)
     for tenant in tenants:
         out = airflow_python(host, f"TENANT = {tenant!r}\n" + WAREHOUSE_CONNECT + (
             f"others = {[t for t in tenants if t != tenant]!r}\n"
