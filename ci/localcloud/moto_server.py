@@ -36,7 +36,9 @@ from moto.s3.exceptions import BucketAccessDeniedError, MissingBucket, S3AccessD
 from moto.s3.models import FakeBucket
 from moto.s3.responses import ACTION_MAP as S3_ACTION_MAP
 from moto.s3.responses import S3Response
+from moto.sts.exceptions import STSValidationError
 from moto.sts.models import sts_backends
+from moto.sts.responses import TokenResponse
 from werkzeug.serving import make_server
 
 from ci.localcloud import policies
@@ -349,6 +351,33 @@ def _check_role_session(request: IAMRequestBase, resource: str) -> None:
                                   callers=frozenset({key.arn, role.arn})) == "allow"
     if not allowed:
         request._raise_access_denied()
+
+
+# AssumeRole, DurationSeconds: at most the role's MaxSessionDuration, and at most one hour when the caller is
+# itself a role session ("role chaining", as the Airflow host assuming a tenant's role is) (STS API reference,
+# AssumeRole; IAM User Guide, "Roles terms and concepts"). moto granted any duration.
+ROLE_CHAINING_LIMIT = 3600
+_moto_assume_role = TokenResponse.assume_role
+
+
+def _assume_role(self: TokenResponse) -> ActionResult:
+    duration = self._get_int_param("DurationSeconds", 3600)
+    backend = iam_backends[self.current_account]["aws"]
+    try:
+        limit = int(backend.get_role_by_arn(self._get_param("RoleArn")).max_session_duration or 3600)
+    except NotFoundException:
+        limit = None
+    if limit is not None and duration > limit:
+        raise STSValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    sessions = sts_backends[self.current_account]["aws"].assumed_roles
+    chained = any(r.access_key_id == self.get_access_key() for r in sessions)
+    if chained and duration > ROLE_CHAINING_LIMIT:
+        raise STSValidationError(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+    return _moto_assume_role(self)
+
+
+TokenResponse.assume_role = _assume_role
 
 
 def _check_and_record(self: IAMRequestBase, resource: str) -> None:

@@ -36,6 +36,10 @@ CASES = {
     "invalid VPC CIDR": ({"vpc_cidr": "10.42.0.0/33"}, "vpc_cidr, public_subnet_cidr and the two private_subnet_cidrs"),
     "production without deletion protection": ({"deploy_env": "production"},
                                                "production needs db_deletion_protection: true"),
+    # <project>-<env>-tenant-<tenant> over IAM's 64 characters for the tenants of dags/tenants/
+    "tenant role name too long": ({"project": "tiny-analytics-with-a-name-long-enough-for-iam"},
+                                  "A tenant's IAM role (tiny-analytics-with-a-name-long-enough-for-iam-local-tenant-"
+                                  "<tenant>) has at most 64 characters (IAM's limit)"),
 }
 
 

@@ -194,7 +194,7 @@ def test_each_tenant_role_reaches_only_its_prefixes(live, prefix, provisioned):
         trust = json.loads(urllib.parse.unquote(trust)) if isinstance(trust, str) else trust
         assert [(s["Effect"], s["Principal"], s["Action"]) for s in trust["Statement"]] == [
             ("Allow", {"AWS": role["Arn"].split(":role/")[0] + f":role/{prefix}-airflow"}, "sts:AssumeRole")]
-        assert_tagged(live, tags_of(iam.list_role_tags(RoleName=role["RoleName"])["Tags"]), role["RoleName"])
+        assert_tagged(live, tags_of(iam.get_role(RoleName=role["RoleName"])["Role"].get("Tags")), role["RoleName"])
         for statement in _inline_policy(iam, role["RoleName"], "tenant-data-only")["Statement"]:
             assert statement["Effect"] == "Allow" and all(a.startswith("s3:") for a in _listed(statement["Action"]))
             for resource in _listed(statement["Resource"]):

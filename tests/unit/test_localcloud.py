@@ -228,7 +228,8 @@ def test_a_role_session_lists_only_the_prefixes_its_policy_names(shared):
 def test_only_the_principals_a_trust_policy_names_assume_the_role(shared):
     """AssumeRole needs both the caller's policy and the role's trust policy, which names the caller (a role's
     ARN names its sessions: IAM User Guide, "AWS JSON policy elements: Principal", Role sessions). moto compared
-    the session's own ARN with the role's and refused it; a role trusting another role must still refuse."""
+    the session's own ARN with the role's and refused it; a role trusting another role must still refuse. The
+    session lasts at most the role's MaxSessionDuration, and one hour when chained."""
     state = shared
     host_role = "tiny-analytics-local-airflow"
     admin = _client(state, "iam", ADMIN)
@@ -247,6 +248,14 @@ def test_only_the_principals_a_trust_policy_names_assume_the_role(shared):
         "assumed-role/trust-mine/tenant")
     with pytest.raises(ClientError, match="AccessDenied"):
         sts.assume_role(RoleArn=others, RoleSessionName="tenant")
+    # DurationSeconds: at most the role's MaxSessionDuration, and one hour for a role session's caller (role
+    # chaining; STS API reference, AssumeRole). moto granted any.
+    with pytest.raises(ClientError, match="exceeds the MaxSessionDuration set for this role"):
+        sts.assume_role(RoleArn=mine, RoleSessionName="tenant", DurationSeconds=7200)
+    admin.update_role(RoleName="trust-mine", MaxSessionDuration=43200)
+    with pytest.raises(ClientError, match="1 hour session limit for roles assumed by role chaining"):
+        sts.assume_role(RoleArn=mine, RoleSessionName="tenant", DurationSeconds=7200)
+    assert sts.assume_role(RoleArn=mine, RoleSessionName="tenant", DurationSeconds=3600)["Credentials"]
 
 
 def test_s3_requests_need_the_permission_aws_names(shared):

@@ -15,8 +15,9 @@ from ci.paths import ROOT
 pytestmark = pytest.mark.slow  # starts processes or services: `make unit-slow`, not the push loop
 
 REQUIRED = {
-    "airflow": ["airflow_admin_password", "airflow_api_secret_key", "airflow_db_host", "airflow_db_password",
-                "airflow_fernet_key", "airflow_logs_bucket", "airflow_raw_bucket", "etl_db_password"],
+    "airflow": ["airflow_admin_password", "airflow_api_secret_key", "airflow_aws_role_arn", "airflow_db_host",
+                "airflow_db_password", "airflow_fernet_key", "airflow_logs_bucket", "airflow_raw_bucket",
+                "etl_db_password"],
     "rds_bootstrap": ["airflow_db_password", "db_master_password", "etl_db_password", "rds_bootstrap_host"],
     "local_database": ["db_master_password", "local_database_ca_cert", "local_database_ca_key",
                        "local_database_server_names"],
