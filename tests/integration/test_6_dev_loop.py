@@ -203,3 +203,22 @@ def test_deploy_names_the_uncommitted_files_and_replaces_the_dev_release(tree, r
     assert re.search(r"untracked\s+dags/dev_loop_broken\.py", out), out
     deployed = deployed_record()
     assert deployed["sha"] == head and "dev" not in deployed
+
+
+def test_a_release_with_a_tenant_the_environment_lacks_is_refused_before_it_goes_live(tree, reports):
+    """A new tenant file without provision and configure has no credentials or connections on the host: every task
+    of its DAGs would fail. The release is refused before `current` moves, naming what is missing and what to run."""
+    live = deployed_record()["sha"]
+    acme = (tree / "dags" / "tenants" / "acme.yml").read_text()
+    new_tenant = tree / "dags" / "tenants" / "initech.yml"
+    new_tenant.write_text(acme.replace("tenant: acme", "tenant: initech"))
+    try:
+        code, out = stage("dev", "--env", "local", reports=reports, tree=tree)
+    finally:
+        new_tenant.unlink()
+    assert code != 0, out
+    flat = " ".join(out.split())
+    assert "without their connections on local-airflow-1 (AIRFLOW_CONN_AWS_INITECH, AIRFLOW_CONN_WAREHOUSE_INITECH)" \
+        in flat, out
+    assert "run `make provision ENV=local` and `make configure ENV=local` first" in flat, out
+    assert deployed_record()["sha"] == live
