@@ -338,9 +338,12 @@ def _role_session_context(request: IAMRequestBase) -> dict[str, str]:
 
 def _check_role_session(request: IAMRequestBase, resource: str) -> None:
     key: AssumedRoleAccessKey = request._access_key
-    role = request.backend.get_role(key._owner_role_name)
+    try:  # a session of a role deleted since (a departed tenant's) holds nothing: AccessDenied, as on AWS
+        role = request.backend.get_role(key._owner_role_name)
+        held = [IAMPolicy(p)._policy_json for p in key.collect_policies()]
+    except NotFoundException:
+        request._raise_access_denied()
     context = _role_session_context(request)
-    held = [IAMPolicy(p)._policy_json for p in key.collect_policies()]
     allowed = policies.decide(held, request._action, resource, context, callers=None) == "allow"
     if allowed and request._action == "sts:AssumeRole":
         try:
@@ -348,7 +351,7 @@ def _check_role_session(request: IAMRequestBase, resource: str) -> None:
         except NotFoundException:  # no such role: AWS answers AccessDenied too
             trust = {}
         allowed = policies.decide(trust, request._action, resource, context,
-                                  callers=frozenset({key.arn, role.arn})) == "allow"
+                                  callers=frozenset({key.arn, role.arn}), trust_policy=True) == "allow"
     if not allowed:
         request._raise_access_denied()
 

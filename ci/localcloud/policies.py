@@ -66,7 +66,7 @@ def _names_caller(principal: object, callers: frozenset[str] | None) -> bool:
 
 
 def _applies(statement: dict, action: str, resource: str, context: dict[str, str],
-             callers: frozenset[str] | None) -> bool:
+             callers: frozenset[str] | None, trust_policy: bool) -> bool:
     deny = statement.get("Effect") == "Deny"
     if "NotAction" in statement:
         action_ok = not _matches(statement["NotAction"], action, case_sensitive=False)
@@ -76,19 +76,20 @@ def _applies(statement: dict, action: str, resource: str, context: dict[str, str
         resource_ok = not _matches(statement["NotResource"], resource, case_sensitive=True)
     else:
         resource_ok = _matches(statement.get("Resource", []), resource, case_sensitive=True)
-    if callers is not None and "Resource" not in statement and "NotResource" not in statement:
-        resource_ok = True  # a trust policy: its resource is the role holding it
+    if trust_policy:  # it has no Resource: its resource is the role holding it
+        resource_ok = True
     return (action_ok and resource_ok and (deny or _names_caller(statement.get("Principal"), callers))
             and _condition_met(statement.get("Condition", {}), context, strict_when_unknown=deny))
 
 
 def decide(policy: dict | list[dict], action: str, resource: str, context: dict[str, str],
-           callers: frozenset[str] | None = frozenset()) -> str:
+           callers: frozenset[str] | None = frozenset(), *, trust_policy: bool = False) -> str:
     """"deny", "allow" or "neutral" for `action` on `resource` with the request's condition keys, over one policy
     or several (an identity's). `callers`: the caller's ARNs for a resource policy (empty: the caller is not
-    known, so only statements for everyone allow), None for the caller's own policies."""
+    known, so only statements for everyone allow), None for the caller's own policies. `trust_policy`: a role's
+    trust policy, whose statements name no resource."""
     statements = [s for p in _listed(policy) for s in _listed(p.get("Statement", []))
-                  if _applies(s, action, resource, context, callers)]
+                  if _applies(s, action, resource, context, callers, trust_policy)]
     if any(s.get("Effect") == "Deny" for s in statements):
         return "deny"
     return "allow" if statements else "neutral"

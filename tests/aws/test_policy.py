@@ -161,49 +161,81 @@ def _listed(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def test_instance_profile_may_only_assume_the_data_roles(live, instance, prefix, provisioned):
+def _statements(doc: dict) -> set[tuple]:
+    """A policy's statements as comparable values: (effect, actions, resources, condition)."""
+    return {(st["Effect"], tuple(sorted(_listed(st["Action"]))), tuple(sorted(_listed(st.get("Resource", [])))),
+             json.dumps(st.get("Condition"), sort_keys=True)) for st in doc["Statement"]}
+
+
+def _allow(actions: list[str], resources: list[str], condition: dict | None = None) -> tuple:
+    return "Allow", tuple(sorted(actions)), tuple(sorted(resources)), json.dumps(condition, sort_keys=True)
+
+
+def _trust(role: dict) -> dict:
+    doc = role["AssumeRolePolicyDocument"]
+    return json.loads(urllib.parse.unquote(doc)) if isinstance(doc, str) else doc
+
+
+@pytest.fixture(scope="module")
+def arns(provisioned, prefix):
+    """ARN prefixes of this account and partition: roles and the project's buckets."""
+    partition = _partition(provisioned.variables["aws_region"])
+    account = provisioned.client("sts").get_caller_identity()["Account"]
+    return {"roles": f"arn:{partition}:iam::{account}:role", "raw": f"arn:{partition}:s3:::{prefix}-raw-{account}",
+            "logs": f"arn:{partition}:s3:::{prefix}-logs-{account}"}
+
+
+def _only_inline(iam, role: str, name: str) -> dict:
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == [name]
+    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
+    return _inline_policy(iam, role, name)
+
+
+def test_instance_profile_may_only_assume_the_data_roles(live, instance, prefix, arns):
     """The host's own credentials reach no data: they may only assume the platform's and the current tenants'
     roles (tests/infra/test_object_store.py shows what each role reaches from the host)."""
     assert instance["IamInstanceProfile"]["Arn"].endswith(f"/{prefix}-airflow")
     iam = live.client("iam")
     profile = iam.get_instance_profile(InstanceProfileName=f"{prefix}-airflow")["InstanceProfile"]
     assert [r["RoleName"] for r in profile["Roles"]] == [f"{prefix}-airflow"]
-    assert iam.list_role_policies(RoleName=f"{prefix}-airflow")["PolicyNames"] == ["assume-data-roles-only"]
-    doc = _inline_policy(iam, f"{prefix}-airflow", "assume-data-roles-only")
-    [statement] = doc["Statement"]
-    assert (statement["Effect"], _listed(statement["Action"])) == ("Allow", ["sts:AssumeRole"])
-    partition = _partition(live.variables["aws_region"])
-    account = live.client("sts").get_caller_identity()["Account"]
-    roles = f"arn:{partition}:iam::{account}:role"
-    assert sorted(_listed(statement["Resource"])) == sorted(
-        [f"{roles}/{prefix}-platform"] + [f"{roles}/{prefix}/tenants/{prefix}-tenant-{t}" for t in TENANTS])
+    roles = arns["roles"]
+    assert _statements(_only_inline(iam, f"{prefix}-airflow", "assume-data-roles-only")) == {_allow(
+        ["sts:AssumeRole"],
+        [f"{roles}/{prefix}-platform"] + [f"{roles}/{prefix}/tenants/{prefix}-tenant-{t}" for t in TENANTS])}
 
 
-def test_each_tenant_role_reaches_only_its_prefixes(live, prefix, provisioned):
-    """One role per tenant file, under /<prefix>/tenants/, that only the host's role may assume; its policy names
-    only the tenant's prefixes of the raw bucket, for listing (s3:prefix) and for objects. On the local cloud a
-    departed tenant's role was there before provision (tests/aws/conftest.py): provision removed it."""
+def test_the_platform_role_reaches_task_logs_and_raw_names_only(live, prefix, arns):
+    iam = live.client("iam")
+    role = iam.get_role(RoleName=f"{prefix}-platform")["Role"]
+    assert _statements(_trust(role)) == {("Allow", ("sts:AssumeRole",), (), "null")} and \
+        [st["Principal"] for st in _trust(role)["Statement"]] == [{"AWS": f"{arns['roles']}/{prefix}-airflow"}]
+    assert_tagged(live, tags_of(role.get("Tags")), role["RoleName"])
+    assert _statements(_only_inline(iam, role["RoleName"], "platform-data-only")) == {
+        _allow(["s3:ListBucket", "s3:GetBucketLocation"], [arns["logs"]]),
+        _allow(["s3:GetObject", "s3:PutObject"], [f"{arns['logs']}/*"]),
+        _allow(["s3:ListBucket"], [arns["raw"]], {"StringLike": {"s3:prefix": ["raw/*"]}})}
+
+
+def test_each_tenant_role_reaches_only_its_prefixes(live, prefix, arns):
+    """One role per tenant file, under /<prefix>/tenants/, that only the host's role may assume; its one policy
+    names only the tenant's prefixes of the raw bucket, for listing (s3:prefix) and for objects. On the local
+    cloud a departed tenant's role was there before provision (tests/aws/conftest.py): provision removed it."""
     iam = live.client("iam")
     found = iam.list_roles(PathPrefix=f"/{prefix}/tenants/")["Roles"]
     assert sorted(r["RoleName"] for r in found) == sorted(f"{prefix}-tenant-{t}" for t in TENANTS)
-    account = live.client("sts").get_caller_identity()["Account"]
-    raw = f"arn:{_partition(live.variables['aws_region'])}:s3:::{prefix}-raw-{account}"
+    raw = arns["raw"]
     for role in found:
         tenant = role["RoleName"].removeprefix(f"{prefix}-tenant-")
-        trust = role["AssumeRolePolicyDocument"]
-        trust = json.loads(urllib.parse.unquote(trust)) if isinstance(trust, str) else trust
-        assert [(s["Effect"], s["Principal"], s["Action"]) for s in trust["Statement"]] == [
-            ("Allow", {"AWS": role["Arn"].split(":role/")[0] + f":role/{prefix}-airflow"}, "sts:AssumeRole")]
+        trust = _trust(role)["Statement"]
+        assert [(st["Effect"], st["Principal"], st["Action"]) for st in trust] == [
+            ("Allow", {"AWS": f"{arns['roles']}/{prefix}-airflow"}, "sts:AssumeRole")]
         assert_tagged(live, tags_of(iam.get_role(RoleName=role["RoleName"])["Role"].get("Tags")), role["RoleName"])
-        for statement in _inline_policy(iam, role["RoleName"], "tenant-data-only")["Statement"]:
-            assert statement["Effect"] == "Allow" and all(a.startswith("s3:") for a in _listed(statement["Action"]))
-            for resource in _listed(statement["Resource"]):
-                assert resource == raw or resource.startswith(f"{raw}/"), resource
-                key = resource.removeprefix(raw).removeprefix("/")
-                assert key == "" or re.fullmatch(rf"(raw|staging|quarantine)/{tenant}/\*", key), resource
-                if key == "":  # the bucket: listing, only under the tenant's own prefixes
-                    prefixes = statement["Condition"]["StringLike"]["s3:prefix"]
-                    assert sorted(prefixes) == sorted(f"{k}/{tenant}/*" for k in ("raw", "staging", "quarantine"))
+        assert _statements(_only_inline(iam, role["RoleName"], "tenant-data-only")) == {
+            _allow(["s3:ListBucket"], [raw],
+                   {"StringLike": {"s3:prefix": [f"{k}/{tenant}/*" for k in ("raw", "staging", "quarantine")]}}),
+            _allow(["s3:GetObject"], [f"{raw}/raw/{tenant}/*"]),
+            _allow(["s3:GetObject", "s3:PutObject"], [f"{raw}/staging/{tenant}/*"]),
+            _allow(["s3:PutObject"], [f"{raw}/quarantine/{tenant}/*"])}
 
 
 def test_database_encrypted_private_backed_up(live, database, groups):

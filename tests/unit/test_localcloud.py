@@ -223,6 +223,11 @@ def test_a_role_session_lists_only_the_prefixes_its_policy_names(shared):
             s3.list_objects_v2(Bucket="prefixes-one", **({"Prefix": prefix} if prefix is not None else {}))
     with pytest.raises(ClientError, match="AccessDenied"):
         s3.get_object(Bucket="prefixes-one", Key="raw/globex/a.csv")
+    # the role deleted (a departed tenant's): its live session holds nothing any more
+    _client(state, "iam", ADMIN).delete_role_policy(RoleName="prefix-acme", PolicyName="prefix")
+    _client(state, "iam", ADMIN).delete_role(RoleName="prefix-acme")
+    with pytest.raises(ClientError, match="AccessDenied"):
+        s3.list_objects_v2(Bucket="prefixes-one", Prefix="raw/acme/")
 
 
 def test_only_the_principals_a_trust_policy_names_assume_the_role(shared):

@@ -61,3 +61,16 @@ def test_condition_keys_are_case_insensitive_and_brackets_are_literal():
     bracket = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"{ARN}/[ab].csv"}]}
     assert decide(bracket, "s3:GetObject", f"{ARN}/[ab].csv", {}) == "deny"
     assert decide(bracket, "s3:GetObject", f"{ARN}/a.csv", {}) == "neutral"
+
+
+def test_a_statement_without_resource_applies_only_in_a_trust_policy():
+    """A trust policy names no resource (its resource is the role); any other statement needs one to apply."""
+    bare = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}
+    assert decide(bare, "s3:GetObject", f"{ARN}/a", {}) == "neutral"
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:role/host"},
+                            "Action": "sts:AssumeRole"}]}
+    role = "arn:aws:iam::1:role/data"
+    session = "arn:aws:sts::1:assumed-role/host/i-1"
+    callers = frozenset({session, "arn:aws:iam::1:role/host"})
+    assert decide(trust, "sts:AssumeRole", role, {}, callers, trust_policy=True) == "allow"
+    assert decide(trust, "sts:AssumeRole", role, {}, frozenset({session}), trust_policy=True) == "neutral"
