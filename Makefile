@@ -27,8 +27,8 @@ down: venv ## remove the local default: host containers, network, moto and the e
 localcloud: venv tools ## start the local default: Docker engine, base image, hosts, AWS endpoint
 	$(PY) -m ci localcloud up
 
-password: venv ## print ENV's Airflow admin password (read from the secret store; shown on your terminal only)
-	@$(PY) -m ci password --env $(ENV)
+password: venv ## print ENV's Airflow admin password, or a tenant person's (LOGIN=<tenant>.<name>); terminal only
+	@$(PY) -m ci password --env $(ENV) --login $(or $(LOGIN),admin)
 
 ca: venv ## write ENV's platform CA certificate (the UI's issuer) for your browser; prints the file's path
 	@$(PY) -m ci ca --env $(ENV)

@@ -59,9 +59,10 @@ def trusting_home(ca_file: Path) -> str:
 
 
 def check_ui(url: str, username: str, password: str, dag_ids: list[str], screenshot: Path,
-             timeout: float = 60.0, ca_file: Path | None = None) -> BrowserResult:
-    """Log in at url and see every DAG in dag_ids on the DAG list; screenshot saved either way. An https
-    url's certificate must verify against ca_file (added to a throwaway NSS database)."""
+             timeout: float = 60.0, ca_file: Path | None = None, absent: tuple[str, ...] = ()) -> BrowserResult:
+    """Log in at url and see every DAG in dag_ids on the DAG list, and none of `absent` once they are there;
+    screenshot saved either way. An https url's certificate must verify against ca_file (added to a throwaway
+    NSS database)."""
     from selenium import webdriver
     from selenium.common.exceptions import TimeoutException, WebDriverException
     from selenium.webdriver.chrome.service import Service
@@ -103,6 +104,9 @@ def check_ui(url: str, username: str, password: str, dag_ids: list[str], screens
                                     f"(at {driver.current_url}, title {driver.title!r})") from exc
         if "Invalid login" in driver.page_source:
             raise BrowserCheckError(f"the UI refused the login of {username} (see {screenshot})")
+        shown = [dag for dag in absent if dag in driver.page_source]
+        if shown:
+            raise BrowserCheckError(f"{username}'s DAG list shows {', '.join(shown)} (see {screenshot})")
         return BrowserResult(time.monotonic() - started, screenshot, driver.title)
     finally:
         driver.save_screenshot(str(screenshot))

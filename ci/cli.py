@@ -31,7 +31,8 @@ STAGES = {
     "verify": ("verify", "testinfra against the hosts"),
     "smoke": ("smoke", "trigger an ETL DAG through the Airflow API and check the warehouse"),
     "rebuild": ("rebuild", "re-run site.yml against an environment (--limit, check-only)"),
-    "password": ("password", "print the Airflow admin password from the secret store (terminal only)"),
+    "password": ("password", "print an Airflow password (admin, or --login <tenant>.<name>) from the secret store "
+                             "(terminal only)"),
     "ca": ("ca", "write the platform CA's certificate (the UI's issuer) for your browser; print its path"),
     "promote-check": ("promote_check", "refuse a SHA without a verification record"),
     "promote": ("promote", "deploy a verified SHA's artifact to production, verify, audit"),

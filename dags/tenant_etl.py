@@ -86,6 +86,8 @@ def build(tenant: Tenant) -> DAG:
         max_active_runs=1,
         tags=["etl", f"tenant:{tenant.tenant}"],
         default_args=tenant.default_args,
+        # Only the tenant's own people (and Admin) reach it: its roles' DAG-level permissions.
+        access_control=tenant.access_control,
         doc_md=__doc__,
     ) as dag:
         for source in tenant.sources:

@@ -1,4 +1,5 @@
-"""`python -m ci password --env ENV`: the Airflow admin password, read from the secret store.
+"""`python -m ci password --env ENV [--login TENANT.NAME]`: an Airflow password, read from the secret store: the
+admin's, or a tenant's person's (its login as in the tenant file's `people`: `<tenant>.<name>`).
 
 It is printed to the terminal that asked for it and nowhere else (no report, no log file).
 """
@@ -10,10 +11,26 @@ import argparse
 from ci.platform import Platform, PlatformError
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Whose password."""
+    parser.add_argument("--login", default="admin", help="admin (the default) or a person's <tenant>.<name>")
+
+
+def secret_name(login: str) -> str:
+    """The outputs' name of a login's password: the admin's, or airflow_user_<tenant>.<name>_password."""
+    return "airflow_admin_password" if login == "admin" else f"airflow_user_{login}_password"
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the password, or why it cannot be read."""
     try:
-        print(Platform.load(args.env).secret("airflow_admin_password"))
+        platform = Platform.load(args.env)
+        name = secret_name(args.login)
+        if name not in platform.outputs.get("parameters", {}):
+            print(f"password failed: {args.env} has no login {args.login!r}: a person is <tenant>.<name> of a "
+                  f"tenant file's people, made by `make provision ENV={args.env}`")
+            return 1
+        print(platform.secret(name))
     except PlatformError as exc:
         print(f"password failed: {exc}")
         return 1

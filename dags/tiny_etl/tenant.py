@@ -21,6 +21,17 @@ import yaml
 TYPES = ("int", "decimal", "text", "date", "timestamp")
 FORMATS = ("csv", "jsonl")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+# A person's name in a tenant file; the login is `<tenant>.<name>` (no tenant id or name holds a dot).
+PERSON = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+# What a tenant's person may do in Airflow, on the tenant's DAGs only: each level is an Airflow (FAB) role,
+# `tenant_<tenant>_<level>`, that site.yml creates before a DAG names it, with the DAG-level permissions below
+# (the DAG's `access_control`; the role's other permissions are the airflow role's files/airflow_access.py).
+LEVELS = ("viewer", "operator")
+DAG_PERMISSIONS = {
+    "viewer": {"DAGs": {"can_read"}},
+    # Trigger (a DAG run of this DAG), pause, clear and mark its tasks: never another tenant's.
+    "operator": {"DAGs": {"can_read", "can_edit"}, "DAG Runs": {"can_read", "can_create"}},
+}
 # Files are split into lines on b"\n" before decoding, so an encoding must write ASCII as ASCII (utf-8,
 # latin-1, cp1252, iso8859-15, ...; not utf-16).
 ASCII_PROBE = "\n\r,;\"{}[]:.-+0123456789 abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
@@ -68,6 +79,15 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone of the tenant with an Airflow login on the tenant's DAGs: a viewer or an operator."""
+
+    name: str
+    level: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class Tenant:
     """A tenant and its pipelines."""
 
@@ -80,6 +100,7 @@ class Tenant:
     retry_delay_minutes: int = 5
     active: bool = True
     timezone: str = "UTC"
+    people: tuple[Person, ...] = ()
 
     @property
     def schema(self) -> str:
@@ -101,6 +122,21 @@ class Tenant:
         """The Airflow connection of the tenant's DAGs to S3: it assumes the tenant's own IAM role, which reaches
         only raw/, staging/ and quarantine/<tenant>/ of the raw bucket."""
         return f"aws_{self.tenant}"
+
+    def airflow_role(self, level: str) -> str:
+        """The Airflow role of the tenant's people at `level` (viewer or operator)."""
+        return f"tenant_{self.tenant}_{level}"
+
+    def username(self, person: Person) -> str:
+        """A person's Airflow login: `<tenant>.<name>` (its password: SSM, tenants/<tenant>/people/<name>/)."""
+        return f"{self.tenant}.{person.name}"
+
+    @property
+    def access_control(self) -> dict[str, dict[str, set[str]]]:
+        """The DAG-level permissions of the tenant's roles, for each of the tenant's DAGs (`access_control`):
+        the DAG processor grants them and revokes any other non-admin role's on these DAGs."""
+        return {self.airflow_role(level): {resource: set(actions) for resource, actions in grants.items()}
+                for level, grants in DAG_PERMISSIONS.items()}
 
     @property
     def start_datetime(self) -> dt.datetime:
@@ -202,6 +238,26 @@ def _source(data: object, path: Path, index: int) -> Source:
                   _encoding(data, path, where))
 
 
+def _people(data: dict, path: Path) -> tuple[Person, ...]:
+    people = []
+    for i, raw in enumerate(_get(data, "people", path, "", list, "a list of {name, level, email}", [])):
+        where = f"people[{i}]."
+        if not isinstance(raw, dict):
+            raise _fail(path, f"people[{i}]", "a mapping {name, level, email}", raw)
+        name = _get(raw, "name", path, where, str, "a person's name")
+        if not PERSON.match(name):
+            raise _fail(path, f"{where}name", "a lower-case name (a-z, 0-9, _ and -; starting with a letter; at "
+                        "most 32)", name)
+        email = _get(raw, "email", path, where, str, "an e-mail address", "")
+        if email and not re.match(r"^[^@\s]+@[^@\s]+$", email):
+            raise _fail(path, f"{where}email", "an e-mail address", email)
+        people.append(Person(name, _choice(raw, "level", path, where, LEVELS), email))
+    names = [p.name for p in people]
+    if len(set(names)) != len(names):
+        raise _fail(path, "people", "unique names", names)
+    return tuple(people)
+
+
 def load_tenant(path: Path) -> Tenant:
     """Read and check one tenant file."""
     try:
@@ -231,7 +287,8 @@ def load_tenant(path: Path) -> Tenant:
     if len({s.name for s in parsed}) != len(parsed):
         raise _fail(path, "sources", "unique source names", [s.name for s in parsed])
     active = _get(data, "active", path, "", bool, "true (the schedule runs) or false (its DAGs stay paused)", True)
-    return Tenant(tenant, owner, schedule, start, retries, parsed, retry_delay, active, _timezone(data, path))
+    return Tenant(tenant, owner, schedule, start, retries, parsed, retry_delay, active, _timezone(data, path),
+                  _people(data, path))
 
 
 def tenant_files(folder: Path) -> list[Path]:

@@ -21,14 +21,17 @@ import yaml
 from ci.ansible import parse_recap
 from ci.localcloud.endpoint import ADMIN, DEPLOYER, aws_environment, free_port, private_moto
 from ci.paths import DAGS, ROOT
-from tiny_etl.tenant import tenant_files
+from tiny_etl.tenant import load_tenant, tenant_files
 
 ENV = os.environ.get("TINY_AWS_ENV", "local")
 SECRET_NAMES = ["db_master_password", "airflow_fernet_key", "airflow_api_secret_key", "airflow_admin_password",
                 "airflow_db_password", "etl_db_password", "platform_ca_key"]
-# Each tenant file's warehouse password: tenants/<tenant>/etl_db_password under the environment's path.
+# Each tenant file's warehouse password, tenants/<tenant>/etl_db_password under the environment's path, and
+# each of its people's Airflow password, tenants/<tenant>/people/<name>/airflow_password.
 TENANTS = [path.stem for path in tenant_files(DAGS / "tenants")]
-TENANT_SECRETS = {f"etl_{t}_db_password": f"tenants/{t}/etl_db_password" for t in TENANTS}
+TENANT_SECRETS = {f"etl_{t}_db_password": f"tenants/{t}/etl_db_password" for t in TENANTS} | {
+    f"airflow_user_{tenant.username(person)}_password": f"tenants/{tenant.tenant}/people/{person.name}/airflow_password"
+    for tenant in map(load_tenant, tenant_files(DAGS / "tenants")) for person in tenant.people}
 
 
 @dataclass

@@ -59,6 +59,21 @@ def test_each_tenants_dags_declare_the_state_of_its_file(path):
         assert dag.is_paused_upon_creation is (not tenant.active)
 
 
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_each_tenants_dags_admit_only_its_own_roles(path):
+    """Both DAGs of a tenant name exactly its two roles in access_control (the DAG processor revokes every other
+    non-admin role's permissions on them): viewers read, operators also edit and trigger."""
+    from ci.dag_integrity import load_dag_file
+
+    tenant = load_tenant(path).tenant
+    expected = {f"tenant_{tenant}_viewer": {"DAGs": {"can_read"}},
+                f"tenant_{tenant}_operator": {"DAGs": {"can_read", "can_edit"}, "DAG Runs": {"can_read", "can_create"}}}
+    for name, prefix in (("tenant_etl.py", "tenant_etl"), ("tenant_analytics.py", "tenant_analytics")):
+        dag = load_dag_file((DAGS / name).resolve()).dags[f"{prefix}__{tenant}"]
+        assert {role: {res: set(acts) for res, acts in grants.items()}
+                for role, grants in dag.access_control.items()} == expected, dag.dag_id
+
+
 def test_a_scheduled_etl_run_loads_the_day_before_it_runs():
     """The nightly run loads the day that has ended: the acme run at 03:00 on the 27th has `ds` the 26th
     (Airflow 3's plain cron trigger would give the 27th, a day whose deliveries have not arrived)."""

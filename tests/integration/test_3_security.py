@@ -6,16 +6,21 @@ intruder on the network would try it.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import time
 
 import psycopg2
 import pytest
 import requests
+from stage_cli import ci
 
+from ci.airflow_api import AirflowApi, AirflowApiError, admin_login
+from ci.browser_check import check_ui
 from ci.host_exec import SERVICES, airflow_host
 from ci.localcloud import hosts
 from ci.localcloud.inventory import ssh_key
-from ci.paths import ROOT
+from ci.paths import ROOT, reports_dir
 from ci.platform import Platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_cloud")]
@@ -87,3 +92,102 @@ def test_database_refuses_clients_outside_the_airflow_host(platform):
     with pytest.raises(psycopg2.OperationalError, match=r"no pg_hba\.conf entry for host"):
         psycopg2.connect(host=DATABASE.ip, dbname="postgres", user=platform.outputs["db_master_username"],
                          password=platform.secret("db_master_password"), sslmode="require", connect_timeout=10)
+
+
+# Tenants and access: the people of dags/tenants/acme.yml and globex.yml (acme.ana operates, acme.ben views).
+ACME_DAGS = ["tenant_analytics__acme", "tenant_etl__acme"]
+
+
+def _person(platform: Platform, login: str) -> AirflowApi:
+    return AirflowApi.login(hosts.ui_url("local"), login, platform.secret(f"airflow_user_{login}_password"),
+                            verify=str(platform.ca_file()))
+
+
+def _status(api: AirflowApi, method: str, path: str, body: dict | None = None) -> int:
+    return requests.request(method, f"{api.base_url}/api/v2{path}", json=body, timeout=15, verify=api.verify,
+                            headers={"Authorization": f"Bearer {api.token}"}).status_code
+
+
+def _probe_run(name: str) -> dict:
+    return {"dag_run_id": f"access-probe-{name}-{time.time_ns()}", "logical_date": None}
+
+
+def test_a_tenant_viewer_reads_its_own_dags_and_changes_nothing(platform):
+    """acme's viewer lists exactly acme's DAGs; globex's and the platform's DAG are 403; it may neither trigger
+    nor pause even acme's."""
+    ben = _person(platform, "acme.ben")
+    assert sorted(dag["dag_id"] for dag in ben.dags()) == ACME_DAGS
+    refused = {f"{method} {path}": _status(ben, method, path, body) for method, path, body in [
+        ("GET", "/dags/tenant_etl__globex", None), ("GET", "/dags/raw_bucket_inventory", None),
+        ("GET", "/dags/tenant_etl__globex/dagRuns", None),
+        ("POST", "/dags/tenant_etl__acme/dagRuns", _probe_run("ben")),
+        ("POST", "/dags/tenant_etl__globex/dagRuns", _probe_run("ben")),
+        ("PATCH", "/dags/tenant_etl__acme", {"is_paused": True})]}
+    assert refused == dict.fromkeys(refused, 403)
+
+
+def test_a_tenant_operator_runs_and_pauses_its_own_etl_and_nothing_else(platform):
+    """acme's operator triggers and pauses acme's ETL (a probe run, on the paused DAG so it never runs, deleted
+    after); globex's DAGs are 403 to it."""
+    ana, admin = _person(platform, "acme.ana"), admin_login(platform)
+    was_paused = admin.dag_details("tenant_etl__acme")["is_paused"]
+    probe = _probe_run("ana")
+    ana.set_paused("tenant_etl__acme", True)
+    try:
+        run = ana.call("POST", "/dags/tenant_etl__acme/dagRuns", json=probe)
+        assert run["dag_run_id"] == probe["dag_run_id"] and run["run_type"] == "manual"
+        refused = {f"{method} {path}": _status(ana, method, path, body) for method, path, body in [
+            ("POST", "/dags/tenant_etl__globex/dagRuns", _probe_run("ana")),
+            ("PATCH", "/dags/tenant_etl__globex", {"is_paused": True}),
+            ("POST", "/dags/raw_bucket_inventory/dagRuns", _probe_run("ana")),
+            ("GET", "/dags/tenant_etl__globex", None)]}
+        assert refused == dict.fromkeys(refused, 403)
+    finally:
+        with contextlib.suppress(AirflowApiError):  # the trigger failed: nothing to delete
+            admin.call("DELETE", f"/dags/tenant_etl__acme/dagRuns/{probe['dag_run_id']}")
+        admin.set_paused("tenant_etl__acme", was_paused)
+
+
+def test_a_tenant_viewer_sees_only_its_own_dags_in_chromium(platform):
+    seen = check_ui(hosts.ui_url("local"), "acme.ben", platform.secret("airflow_user_acme.ben_password"), ACME_DAGS,
+                    reports_dir() / "airflow-ui-acme-viewer.png", ca_file=platform.ca_file(),
+                    absent=("tenant_etl__globex", "tenant_analytics__globex", "raw_bucket_inventory"))
+    assert seen.screenshot.exists()
+
+
+def test_a_person_the_tenant_file_drops_is_refused_at_once_and_returns_with_it(platform, workspace):
+    """Off-boarding a person: configure (its access tasks) with acme's file without ben deactivates acme.ben, so
+    even the token ben already holds is refused; the file with ben again lets ben in again."""
+    ben = _person(platform, "acme.ben")
+    acme = workspace("access") / "dags" / "tenants" / "acme.yml"
+    listed = acme.read_text()
+    assert "- {name: ben, level: viewer}\n" in listed, "acme.yml changed: update this test"
+    acme.write_text(listed.replace("- {name: ben, level: viewer}\n", ""))
+    try:
+        dropped = ci("configure", "--env", "local", "--tags", "access", workspace=workspace("access"))
+        assert dropped.code == 0, dropped.output
+        assert "user acme.ben: deactivated" in dropped.output, dropped.output
+        assert _status(ben, "GET", "/dags") in (401, 403)
+        with pytest.raises(AirflowApiError, match="refused"):
+            _person(platform, "acme.ben")
+    finally:
+        acme.write_text(listed)
+        back = ci("configure", "--env", "local", "--tags", "access", workspace=workspace("access"))
+    assert back.code == 0, back.output
+    assert sorted(dag["dag_id"] for dag in _person(platform, "acme.ben").dags()) == ACME_DAGS
+
+
+def test_make_password_prints_a_person_s_password_and_refuses_an_unknown_login(platform):
+    """`make password LOGIN=acme.ben` prints the stored password (captured here, never echoed); a login no tenant
+    file lists is named, with what makes one."""
+    import sys
+
+    def password(login: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ci", "password", "--env", "local", "--login", login], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    ben = password("acme.ben")
+    assert ben.returncode == 0 and ben.stdout.strip() == platform.secret("airflow_user_acme.ben_password")
+    nobody = password("acme.nobody")
+    assert nobody.returncode == 1
+    assert "local has no login 'acme.nobody': a person is <tenant>.<name> of a tenant file's people" in nobody.stdout

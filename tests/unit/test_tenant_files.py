@@ -50,6 +50,11 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
      "acme.yml: sources[0].derived[0].multiply: expected two of the numeric columns"),
     (("{name: order_id, type: int, required: true}", "{name: order_id, type: int, required: maybe}"),
      "acme.yml: sources[0].columns[0].required: expected true or false, got 'maybe'"),
+    (("level: viewer", "level: admin"), "acme.yml: people[1].level: expected one of viewer, operator, got 'admin'"),
+    (("{name: ben,", "{name: Ben B,"), "acme.yml: people[1].name: expected a lower-case name"),
+    (("{name: ben,", "{name: ana,"), "acme.yml: people: expected unique names, got ['ana', 'ana']"),
+    (("email: ana@acme.example", "email: ana"), "acme.yml: people[0].email: expected an e-mail address, got 'ana'"),
+    (("- {name: ben, level: viewer}", "- ben"), "acme.yml: people[1]: expected a mapping {name, level, email}"),
 ])
 def test_malformed_tenant_names_file_field_and_expectation(tmp_path, change, message):
     assert re.match(r"acme\.yml: \w[\w.\[\]]*: expected \S", message), "a case names the file, field and expectation"
