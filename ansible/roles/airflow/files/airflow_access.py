@@ -16,7 +16,7 @@ Python, as the airflow user, with the wanted state as JSON on stdin.
 - A departed tenant's roles are deleted; a departed person (a user named <tenant>.<name> that no tenant file
   lists) is deactivated and loses every role: the FAB auth manager refuses an inactive user's token at once.
 
-Prints {"changed": [what changed, no secret]}; with "check": true, what would change, changing nothing.
+Prints {"changes": [what changed, no secret]}; with "check": true, what would change, changing nothing.
 Errors go to stderr without any secret, exit 1.
 """
 
@@ -168,7 +168,7 @@ def main() -> int:
         except Exception as exc:  # reported without the state: it holds passwords
             print(f"airflow_access: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1
-    print(json.dumps({"changed": changed}))
+    print(json.dumps({"changes": changed}))
     return 0
 
 
