@@ -13,10 +13,13 @@ Python, as the airflow user, with the wanted state as JSON on stdin.
   auth manager checks the DAG's own permission beside each (its is_authorized_dag).
 - Every person is a user `<tenant>.<name>` with exactly one role, active, with the password from the secret
   store (reset when the store's changes).
-- A departed tenant's roles are deleted; a departed person (a user named <tenant>.<name> that no tenant file
-  lists) is deactivated and loses every role: the FAB auth manager refuses an inactive user's token at once.
+- A departed person (a user named <tenant>.<name> that no tenant file lists, also every person of a removed
+  tenant) is deactivated and loses every role: the FAB auth manager refuses an inactive user's token at once.
+  A removed tenant's roles stay, without users: its DAGs, until deploy removes them, still name them (a DAG
+  naming a missing role fails to import), and the tenant's file coming back finds them.
 
-Prints {"changes": [what changed, no secret]}; with "check": true, what would change, changing nothing.
+Prints `RESULT {"changes": [what changed, no secret]}` as its own line (Airflow's logging shares stdout); with
+"check": true, what would change, changing nothing.
 Errors go to stderr without any secret, exit 1.
 """
 
@@ -26,10 +29,10 @@ import json
 import re
 import sys
 
+RESULT = "airflow_access-result:"
 LEVELS = ("viewer", "operator")
 # A login a tenant file owns: <tenant>.<name> (tiny_etl.tenant's IDENTIFIER and PERSON).
 LOGIN = re.compile(r"^([a-z][a-z0-9_]{0,40})\.([a-z][a-z0-9_-]{0,31})$")
-ROLE = re.compile(r"^tenant_([a-z][a-z0-9_]{0,40})_(viewer|operator)$")
 # The FAB Viewer role's permissions (the provider's VIEWER_PERMISSIONS) but the global DAG read (each tenant
 # reads its DAGs through their access_control) and the assets (their names and events are other tenants' too).
 VIEWER = {
@@ -141,14 +144,6 @@ def converge(sm, wanted: dict) -> list[str]:  # noqa: ANN001 - FAB's security ma
                 user.active, user.roles = False, []
                 if not sm.update_user(user):
                     raise RuntimeError(f"{user.username}: FAB refused to deactivate the user")
-
-    # Departed tenants' roles (no user holds them any more).
-    for role in sm.get_all_roles():
-        match = ROLE.match(role.name)
-        if match and match.group(1) not in tenants:
-            changed.append(f"role {role.name} deleted")
-            if not check:
-                sm.delete_role(role.name)
     return changed
 
 
@@ -165,10 +160,11 @@ def main() -> int:
     with get_application_builder() as appbuilder:
         try:
             changed = converge(appbuilder.sm, wanted)
-        except Exception as exc:  # reported without the state: it holds passwords
-            print(f"airflow_access: {type(exc).__name__}: {exc}", file=sys.stderr)
+        except Exception as exc:  # reported without the state, which holds passwords, and without SQL parameters
+            cause = getattr(exc, "orig", None) or exc  # a database error's own message, not SQLAlchemy's with them
+            print(f"airflow_access: {type(cause).__name__}: {cause}", file=sys.stderr)
             return 1
-    print(json.dumps({"changes": changed}))
+    print(RESULT, json.dumps({"changes": changed}))
     return 0
 
 
