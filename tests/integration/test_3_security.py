@@ -195,3 +195,17 @@ def test_make_password_prints_a_person_s_password_and_refuses_an_unknown_login(p
     nobody = password("acme.nobody")
     assert nobody.returncode == 1
     assert "local has no login 'acme.nobody': a person is <tenant>.<name> of a tenant file's people" in nobody.stdout
+
+
+def test_a_role_taken_by_hand_is_given_back_by_the_next_configure(platform, workspace):
+    """The tenant files are the only source of the tenants' users: an admin's `airflow users remove-role` changes
+    what the tables hold, so the next configure runs the access script again (it skips it while the tables
+    match its note) and gives the role back."""
+    host = airflow_host("local")
+    with host.sudo("airflow"):
+        host.check_output("bash -c %s", "AIRFLOW_HOME=/opt/airflow exec /opt/airflow/venv/bin/airflow users "
+                                        "remove-role --username acme.ben --role tenant_acme_viewer")
+    run = ci("configure", "--env", "local", "--tags", "access", workspace=workspace("access"))
+    assert run.code == 0, run.output
+    assert "user acme.ben: roles [] -> [tenant_acme_viewer]" in run.output, run.output
+    assert sorted(dag["dag_id"] for dag in _person(platform, "acme.ben").dags()) == ACME_DAGS

@@ -42,6 +42,11 @@ def test_a_login_is_a_tenant_id_and_a_person_s_name_as_everywhere_else():
     assert provision["aws_platform_person_login_regex"] == expected.replace("(", "").replace(")", "")
 
 
+def test_site_yml_reads_the_note_the_script_leaves():
+    variables = yaml.safe_load((ROOT / "ansible/roles/airflow/vars/main.yml").read_text())
+    assert variables["airflow_access_note_prefix"] == access.NOTE
+
+
 def test_the_dags_grant_only_what_fab_knows_per_dag():
     tenant = model.load_tenant(DAGS / "tenants" / "acme.yml")
     for grants in tenant.access_control.values():
@@ -68,6 +73,8 @@ def test_the_roles_reach_no_dag_and_no_asset_by_themselves():
      "acme.ana: no password"),
     ({"tenants": ["acme"], "people": {"Acme.ana": {"level": "viewer"}}, "passwords": {"Acme.ana": "s3cret-1"}},
      "Acme.ana: not <tenant>.<name>"),
+    ({"tenants": ["acme"], "people": {}, "passwords": {}, "state_hash": "1' IS NULL; DROP TABLE ab_user; --"},
+     "state_hash: not a sha256 digest"),
 ])
 def test_a_malformed_state_is_refused_naming_the_login_and_no_password(wanted, message):
     with pytest.raises(ValueError, match=re.escape(message)) as exc:

@@ -4,7 +4,8 @@ Python, as the airflow user, with the wanted state as JSON on stdin.
     {"tenants": ["acme", ...],
      "people": {"acme.ana": {"level": "operator", "email": ""}, ...},
      "passwords": {"acme.ana": "...", ...},
-     "check": false}
+     "check": false,
+     "state_hash": "<sha256 of tenants, people and passwords>", "fingerprint_sql": "<files/access_fingerprint.sql>"}
 
 - Every tenant gets two roles, `tenant_<tenant>_viewer` and `tenant_<tenant>_operator`, holding the permissions
   below and nothing on any DAG: a DAG's own `access_control` (tiny_etl.tenant.Tenant.access_control) gives them
@@ -19,6 +20,9 @@ Python, as the airflow user, with the wanted state as JSON on stdin.
   A removed tenant's roles stay, without users: its DAGs, until deploy removes them, still name them (a DAG
   naming a missing role fails to import), and the tenant's file coming back finds them.
 
+After a run that is no check it notes on ab_user `tiny-analytics access: <state_hash>:<the fingerprint query's
+digest>`: site.yml skips this script (it takes seconds, loading Airflow) while the note matches both.
+
 Prints `RESULT {"changes": [what changed, no secret]}` as its own line (Airflow's logging shares stdout); with
 "check": true, what would change, changing nothing.
 Errors go to stderr without any secret, exit 1.
@@ -31,6 +35,7 @@ import re
 import sys
 
 RESULT = "airflow_access-result:"
+NOTE = "tiny-analytics access: "
 LEVELS = ("viewer", "operator")
 # A login a tenant file owns: <tenant>.<name> (tiny_etl.tenant's IDENTIFIER and PERSON).
 LOGIN = re.compile(r"^([a-z][a-z0-9_]{0,40})\.([a-z][a-z0-9_-]{0,31})$")
@@ -73,6 +78,8 @@ def check_wanted(wanted: dict) -> None:
             raise ValueError(f"{login}: level {person.get('level')!r} is not one of {', '.join(LEVELS)}")
         if not wanted.get("passwords", {}).get(login):
             raise ValueError(f"{login}: no password (provision generates it into the secret store)")
+    if not re.fullmatch(r"[0-9a-f]{64}", str(wanted.get("state_hash", ""))):
+        raise ValueError("state_hash: not a sha256 digest")
 
 
 def converge(sm, wanted: dict) -> list[str]:  # noqa: ANN001 - FAB's security manager
@@ -148,6 +155,16 @@ def converge(sm, wanted: dict) -> list[str]:  # noqa: ANN001 - FAB's security ma
     return changed
 
 
+def leave_note(sm, wanted: dict) -> None:  # noqa: ANN001 - FAB's security manager
+    """Note on ab_user the state this run converged to and the digest of what the tables now hold."""
+    from sqlalchemy import text
+
+    fingerprint = sm.session.execute(text(wanted["fingerprint_sql"])).one().fingerprint
+    # COMMENT takes no parameter; both parts are hexadecimal (checked), so the literal is safe
+    sm.session.execute(text(f"COMMENT ON TABLE ab_user IS '{NOTE}{wanted['state_hash']}:{fingerprint}'"))
+    sm.session.commit()
+
+
 def main() -> int:
     """Read the wanted state from stdin, converge, print what changed."""
     try:
@@ -161,6 +178,8 @@ def main() -> int:
     with get_application_builder() as appbuilder:
         try:
             changed = converge(appbuilder.sm, wanted)
+            if not wanted.get("check"):
+                leave_note(appbuilder.sm, wanted)
         except Exception as exc:  # reported without the state, which holds passwords, and without SQL parameters
             cause = getattr(exc, "orig", None) or exc  # a database error's own message, not SQLAlchemy's with them
             print(f"airflow_access: {type(cause).__name__}: {cause}", file=sys.stderr)
