@@ -298,8 +298,10 @@ def test_bucket_refuses_plain_http(live, kind):
 
 
 def test_secrets_are_secure_strings(live):
-    params = live.client("ssm").describe_parameters(ParameterFilters=[
-        {"Key": "Path", "Option": "Recursive", "Values": [f"/tiny-analytics/{live.env}"]}])["Parameters"]
+    # DescribeParameters answers 10 at a time (MaxResults' default, SSM API reference): every page
+    pages = live.client("ssm").get_paginator("describe_parameters").paginate(ParameterFilters=[
+        {"Key": "Path", "Option": "Recursive", "Values": [f"/tiny-analytics/{live.env}"]}])
+    params = [p for page in pages for p in page["Parameters"]]
     assert {p["Name"].rsplit("/", 1)[-1] for p in params} >= {
         "db_master_password", "airflow_fernet_key", "airflow_api_secret_key", "airflow_admin_password",
         "airflow_db_password", "etl_db_password", "platform_ca_key"}

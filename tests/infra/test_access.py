@@ -1,5 +1,6 @@
 """Verify, on any environment: each tenant's people reach their own tenant's DAGs and nothing else, asked through
-the API as each person (the password from the environment's secret store, as provision made it)."""
+the API as each person of the tenant files (the password from the environment's secret store, as provision made
+it)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,14 @@ import pytest
 import requests
 
 from ci.airflow_api import AirflowApi, admin_login, ui_endpoint
-
-# provision's outputs name each person's password parameter: airflow_user_<tenant>.<name>_password
-PREFIX, SUFFIX = "airflow_user_", "_password"
+from ci.paths import DAGS
+from tiny_etl.tenant import valid_tenants
 
 
 @pytest.fixture(scope="module")
-def people(outputs) -> list[str]:
-    """Every person's login (<tenant>.<name>) provision knows of."""
-    return sorted(name[len(PREFIX):-len(SUFFIX)] for name in outputs["parameters"]
-                  if name.startswith(PREFIX) and name.endswith(SUFFIX))
+def people() -> list[str]:
+    """Every person's login (<tenant>.<name>) of the tenant files."""
+    return sorted(tenant.username(person) for tenant in valid_tenants(DAGS / "tenants") for person in tenant.people)
 
 
 def _seen(api: AirflowApi) -> list[str]:
@@ -34,7 +33,7 @@ def test_every_person_sees_exactly_their_tenant_s_dags_and_is_refused_the_others
     every = _seen(admin_login(platform))
     for login in people:
         tenant = login.split(".", 1)[0]
-        api = AirflowApi.login(endpoint.url, login, platform.secret(f"{PREFIX}{login}{SUFFIX}"),
+        api = AirflowApi.login(endpoint.url, login, platform.secret(f"airflow_user_{login}_password"),
                                verify=endpoint.verify)
         own = [dag for dag in every if dag.endswith(f"__{tenant}")]
         deadline = time.monotonic() + 60

@@ -113,8 +113,9 @@ def _probe_run(name: str) -> dict:
 
 
 def test_a_tenant_viewer_reads_its_own_dags_and_changes_nothing(platform):
-    """acme's viewer lists exactly acme's DAGs; globex's and the platform's DAG are 403; it may neither trigger
-    nor pause even acme's."""
+    """acme's viewer lists exactly acme's DAGs; globex's and the platform's DAG are 403; it may neither trigger,
+    pause nor clear even acme's; the assets, connections, variables, pools and jobs (every tenant's, or the
+    platform's) are 403."""
     ben = _person(platform, "acme.ben")
     assert sorted(dag["dag_id"] for dag in ben.dags()) == ACME_DAGS
     refused = {f"{method} {path}": _status(ben, method, path, body) for method, path, body in [
@@ -122,7 +123,9 @@ def test_a_tenant_viewer_reads_its_own_dags_and_changes_nothing(platform):
         ("GET", "/dags/tenant_etl__globex/dagRuns", None),
         ("POST", "/dags/tenant_etl__acme/dagRuns", _probe_run("ben")),
         ("POST", "/dags/tenant_etl__globex/dagRuns", _probe_run("ben")),
-        ("PATCH", "/dags/tenant_etl__acme", {"is_paused": True})]}
+        ("PATCH", "/dags/tenant_etl__acme", {"is_paused": True}),
+        ("POST", "/dags/tenant_etl__acme/clearTaskInstances", {"dry_run": True}),
+        *(("GET", f"/{what}", None) for what in ("assets", "connections", "variables", "pools", "jobs"))]}
     assert refused == dict.fromkeys(refused, 403)
 
 
@@ -209,3 +212,21 @@ def test_a_role_taken_by_hand_is_given_back_by_the_next_configure(platform, work
     assert run.code == 0, run.output
     assert "user acme.ben: roles [] -> [tenant_acme_viewer]" in run.output, run.output
     assert sorted(dag["dag_id"] for dag in _person(platform, "acme.ben").dags()) == ACME_DAGS
+
+
+def test_a_password_changed_in_the_secret_store_is_set_by_the_next_configure(platform, workspace):
+    """Rotation: a new value in acme.ben's parameter is ben's password after configure; the old one is refused."""
+    ssm, name = platform.client("ssm"), platform.outputs["parameters"]["airflow_user_acme.ben_password"]
+    old = platform.secret("airflow_user_acme.ben_password")
+    ssm.put_parameter(Name=name, Value=f"rotated-{time.time_ns()}-x9", Type="SecureString", Overwrite=True)
+    try:
+        run = ci("configure", "--env", "local", "--tags", "access", workspace=workspace("access"))
+        assert run.code == 0 and "user acme.ben: password set from the secret store" in run.output, run.output
+        assert sorted(dag["dag_id"] for dag in _person(platform, "acme.ben").dags()) == ACME_DAGS
+        with pytest.raises(AirflowApiError, match="refused"):
+            AirflowApi.login(hosts.ui_url("local"), "acme.ben", old, verify=str(platform.ca_file()))
+    finally:
+        ssm.put_parameter(Name=name, Value=old, Type="SecureString", Overwrite=True)
+        back = ci("configure", "--env", "local", "--tags", "access", workspace=workspace("access"))
+    assert back.code == 0, back.output
+    assert _person(platform, "acme.ben").dags()

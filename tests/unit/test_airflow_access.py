@@ -40,6 +40,9 @@ def test_a_login_is_a_tenant_id_and_a_person_s_name_as_everywhere_else():
     assert access.LOGIN.pattern == expected
     provision = yaml.safe_load((ROOT / "ansible/roles/aws_platform/vars/main.yml").read_text())
     assert provision["aws_platform_person_login_regex"] == expected.replace("(", "").replace(")", "")
+    # the users the fingerprint query digests (site.yml's skip): the same logins
+    sql = (ROOT / "ansible/roles/airflow/files/access_fingerprint.sql").read_text()
+    assert f"u.username ~ '{expected.replace('(', '').replace(')', '').replace(chr(92) + '.', '[.]')}'" in sql
 
 
 def test_site_yml_reads_the_note_the_script_leaves():

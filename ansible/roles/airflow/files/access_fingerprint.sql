@@ -8,7 +8,7 @@ FROM (
   SELECT concat_ws('|', 'user', u.username, u.active, u.email, u.password,
                    (SELECT string_agg(r.name, ',' ORDER BY r.name)
                     FROM ab_user_role ur JOIN ab_role r ON r.id = ur.role_id WHERE ur.user_id = u.id)) AS line
-  FROM ab_user u WHERE u.username ~ '^[a-z][a-z0-9_]*[.]'
+  FROM ab_user u WHERE u.username ~ '^[a-z][a-z0-9_]{0,40}[.][a-z][a-z0-9_-]{0,31}$'
   UNION ALL
   SELECT concat_ws('|', 'role', r.name,
                    (SELECT string_agg(a.name || ' on ' || v.name, ',' ORDER BY a.name, v.name)

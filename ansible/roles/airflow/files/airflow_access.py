@@ -5,7 +5,8 @@ Python, as the airflow user, with the wanted state as JSON on stdin.
      "people": {"acme.ana": {"level": "operator", "email": ""}, ...},
      "passwords": {"acme.ana": "...", ...},
      "check": false,
-     "state_hash": "<sha256 of tenants, people and passwords>", "fingerprint_sql": "<files/access_fingerprint.sql>"}
+     "state_hash": "<sha256 of tenants, people, passwords and this file>",
+     "fingerprint_sql": "<files/access_fingerprint.sql>"}
 
 - Every tenant gets two roles, `tenant_<tenant>_viewer` and `tenant_<tenant>_operator`, holding the permissions
   below and nothing on any DAG: a DAG's own `access_control` (tiny_etl.tenant.Tenant.access_control) gives them
@@ -39,19 +40,19 @@ NOTE = "tiny-analytics access: "
 LEVELS = ("viewer", "operator")
 # A login a tenant file owns: <tenant>.<name> (tiny_etl.tenant's IDENTIFIER and PERSON).
 LOGIN = re.compile(r"^([a-z][a-z0-9_]{0,40})\.([a-z][a-z0-9_-]{0,31})$")
-# The FAB Viewer role's permissions (the provider's VIEWER_PERMISSIONS) but the global DAG read (each tenant
-# reads its DAGs through their access_control) and the assets (their names and events are other tenants' too).
+# The FAB Viewer role's permissions (the provider's VIEWER_PERMISSIONS) but those that reach beyond the tenant:
+# the global DAG read (each tenant reads its DAGs through their access_control), the assets (their names and
+# events are every tenant's), the jobs and pools (the platform's hosts and slots); and but the own password's
+# (the secret store holds it: configure sets it again, and the drift check would report a change).
 VIEWER = {
     ("can_read", "DAG Dependencies"), ("can_read", "DAG Code"), ("can_read", "DAG Runs"),
     ("can_read", "DAG Versions"), ("can_read", "DAG Warnings"), ("can_read", "Backfills"),
-    ("can_read", "Cluster Activity"), ("can_read", "Pools"), ("can_read", "ImportError"), ("can_read", "Jobs"),
-    ("can_read", "My Password"), ("can_edit", "My Password"), ("can_read", "My Profile"),
+    ("can_read", "Cluster Activity"), ("can_read", "ImportError"), ("can_read", "My Profile"),
     ("can_edit", "My Profile"), ("can_read", "SLA Misses"), ("can_read", "Task Instances"),
     ("can_read", "Task Logs"), ("can_read", "XComs"), ("can_read", "HITL Detail"), ("can_read", "Website"),
     ("menu_access", "Browse"), ("menu_access", "DAGs"), ("menu_access", "DAG Dependencies"),
     ("menu_access", "DAG Runs"), ("menu_access", "Cluster Activity"), ("menu_access", "Documentation"),
-    ("menu_access", "Docs"), ("menu_access", "Jobs"), ("menu_access", "SLA Misses"),
-    ("menu_access", "Task Instances"),
+    ("menu_access", "Docs"), ("menu_access", "SLA Misses"), ("menu_access", "Task Instances"),
 }
 # An operator also runs, clears and marks: on a DAG it may edit (the DAG-level can_edit is checked beside these).
 OPERATOR = VIEWER | {
@@ -144,9 +145,13 @@ def converge(sm, wanted: dict) -> list[str]:  # noqa: ANN001 - FAB's security ma
         if not sm.update_user(user) or (password_differs and not sm.reset_password(user.id, passwords[login])):
             raise RuntimeError(f"{login}: FAB refused the update (is {email} another user's e-mail?)")
 
-    # Departed people: a login a tenant file owned, no longer listed.
+    # Departed people: a user this script made (its last name is "(<tenant>)") or holding a tenant's role, no
+    # longer listed. A user of your own named like a login is left alone.
     for user in sm.get_all_users():
-        if LOGIN.match(user.username) and user.username not in people and (user.active or user.roles):
+        login = LOGIN.match(user.username)
+        ours = login and (user.last_name == f"({login.group(1)})"
+                          or any(r.name.startswith("tenant_") for r in user.roles))
+        if ours and user.username not in people and (user.active or user.roles):
             changed.append(f"user {user.username}: deactivated, roles {[r.name for r in user.roles]} removed")
             if not check:
                 user.active, user.roles = False, []
@@ -181,7 +186,8 @@ def main() -> int:
             if not wanted.get("check"):
                 leave_note(appbuilder.sm, wanted)
         except Exception as exc:  # reported without the state, which holds passwords, and without SQL parameters
-            cause = getattr(exc, "orig", None) or exc  # a database error's own message, not SQLAlchemy's with them
+            # a database error's own message, not SQLAlchemy's with its parameters (FAB wraps it in FabException)
+            cause = getattr(exc, "orig", None) or getattr(exc.__cause__, "orig", None) or exc
             print(f"airflow_access: {type(cause).__name__}: {cause}", file=sys.stderr)
             return 1
     print(RESULT, json.dumps({"changes": changed}))
