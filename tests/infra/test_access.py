@@ -11,6 +11,7 @@ import requests
 
 from ci.airflow_api import AirflowApi, admin_login, ui_endpoint
 from ci.paths import DAGS
+from ci.stages.password import secret_name
 from tiny_etl.tenant import valid_tenants
 
 
@@ -33,7 +34,7 @@ def test_every_person_sees_exactly_their_tenant_s_dags_and_is_refused_the_others
     every = _seen(admin_login(platform))
     for login in people:
         tenant = login.split(".", 1)[0]
-        api = AirflowApi.login(endpoint.url, login, platform.secret(f"airflow_user_{login}_password"),
+        api = AirflowApi.login(endpoint.url, login, platform.secret(secret_name(login)),
                                verify=endpoint.verify)
         own = [dag for dag in every if dag.endswith(f"__{tenant}")]
         deadline = time.monotonic() + 60

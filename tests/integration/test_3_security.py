@@ -22,6 +22,7 @@ from ci.localcloud import hosts
 from ci.localcloud.inventory import ssh_key
 from ci.paths import ROOT, reports_dir
 from ci.platform import Platform
+from ci.stages.password import secret_name
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_cloud")]
 AIRFLOW, DATABASE = hosts.hosts("local")
@@ -102,7 +103,7 @@ ACME_DAGS = ["tenant_analytics__acme", "tenant_etl__acme"]
 
 
 def _person(platform: Platform, login: str) -> AirflowApi:
-    return AirflowApi.login(hosts.ui_url("local"), login, platform.secret(f"airflow_user_{login}_password"),
+    return AirflowApi.login(hosts.ui_url("local"), login, platform.secret(secret_name(login)),
                             verify=str(platform.ca_file()))
 
 

@@ -15,9 +15,9 @@ Python, as the airflow user, with the wanted state as JSON on stdin.
   auth manager checks the DAG's own permission beside each (its is_authorized_dag).
 - Every person is a user `<tenant>.<name>` with exactly one role, active, with the password from the secret
   store (reset when the store's changes).
-- A departed person (a user named <tenant>.<name> that no tenant file lists, also every person of a removed
-  tenant) is deactivated and loses every role: the FAB auth manager refuses its login at once, and a token it
-  already holds once its user cache lets go ([fab] cache_ttl, 30 s).
+- A departed person (a user this script made, or holding a tenant's role, that no tenant file lists any more;
+  also every person of a removed tenant) is deactivated and loses every role: the FAB auth manager refuses its
+  login at once, and a token it already holds once its user cache lets go ([fab] cache_ttl, 30 s).
   A removed tenant's roles stay, without users: its DAGs, until deploy removes them, still name them (a DAG
   naming a missing role fails to import), and the tenant's file coming back finds them.
 
