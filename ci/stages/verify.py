@@ -17,6 +17,8 @@ from ci.runner import Stage, StepFailed
 from ci.stages.configure import preflight
 from ci.stages.deploy import DEPLOYED
 
+INFRA_WORKERS = 2
+
 
 def hosts_to_verify(inventory: Path) -> str:
     """The `airflow` hosts of the inventory, one line; StepFailed when there is none (testinfra would skip every
@@ -57,11 +59,26 @@ def infra_tests(stage: Stage, env: str) -> bool:
     junit.unlink(missing_ok=True)
     # The checks see what a new login sees, not a session shared with the configure or deploy run before.
     stage.call("new SSH sessions", lambda: fresh_sessions(ROOT / "inventory" / env))
+    # Two pytest-xdist workers: most checks wait on the host (an Airflow process, lynis' minute), so two run
+    # at once. Whole files go to a worker: one session runs lynis (test_hardening.py), one audit per host.
     argv = [sys.executable, "-m", "pytest", str(ROOT / "tests" / "infra"), "--connection=ansible",
-            f"--ansible-inventory={ROOT / 'inventory' / env}", "--hosts=airflow", f"--junitxml={junit}"]
+            f"--ansible-inventory={ROOT / 'inventory' / env}", "--hosts=airflow", f"--junitxml={junit}",
+            "--numprocesses", str(INFRA_WORKERS), "--dist", "loadfile"]
     env_vars = {**ANSIBLE_ENV, **tool_path_env(), "TINY_ENV": env}
     passed = stage.command("testinfra tests/infra", argv, env=env_vars, stream=True).ok
-    return stage.call("checks ran", lambda: checks_ran(junit)).ok and passed
+    ran = stage.call("checks ran", lambda: checks_ran(junit)).ok
+    stage.call("lynis", lambda: show_lynis_summaries(junit))
+    return ran and passed
+
+
+def show_lynis_summaries(junit: Path) -> str:
+    """Print the summary each lynis test recorded in the report (xdist workers' own prints are not shown)."""
+    lines = ["no lynis audit in the report"]
+    if junit.exists():
+        root = ET.parse(junit).getroot()  # noqa: S314 - our own pytest report  # nosec B314
+        lines = [p.get("value", "") for p in root.iter("property") if p.get("name") == "lynis_summary"] or lines
+    print("\n".join(f"    {line}" for line in lines), flush=True)
+    return "\n".join(lines)
 
 
 def junit_summary(path: Path) -> dict:
