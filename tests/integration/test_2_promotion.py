@@ -1,6 +1,7 @@
 """The promotion path on the local cloud: `local` plays staging, `local-prod` plays production (its own
 host, database, buckets and secrets). Runs after test_1_pipeline.py, which verified HEAD on `local` from the
-push job's workspace; the promote and office-hours jobs run from their own fresh workspaces."""
+push job's workspace; the promote and office-hours jobs run from their own fresh workspaces. The `production`
+fixture (conftest.py) is built beside the earlier tests."""
 
 from __future__ import annotations
 
@@ -13,17 +14,6 @@ from ci.promotion import audit_records, read_verification
 from ci.stages.rollback import current_release
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_cloud")]
-
-
-@pytest.fixture(scope="module")
-def production():
-    """local-prod's hosts, provisioned and configured; removed at the end (the local cloud stays)."""
-    for argv in (("localcloud", "up", "--env", "local-prod"), ("provision", "--env", "local-prod"),
-                 ("configure", "--env", "local-prod")):
-        run = ci(*argv)
-        assert run.code == 0, run.output
-    yield Platform.load("local-prod")
-    assert ci("localcloud", "down", "--env", "local-prod").code == 0
 
 
 def test_unverified_sha_is_refused_and_nothing_is_deployed(production, workspace):
